@@ -1,0 +1,33 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench test-compat clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/python examples/variables_tour.py
+
+test: $(VENV)/.installed
+	FEATHERFLOW_SIMULATED_GPUS=2 $(BIN)/python -m pytest tests
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
+
+.venv-compat/bin/python:
+	$(PY) -m venv .venv-compat
+	.venv-compat/bin/pip install -q --upgrade pip
+	.venv-compat/bin/pip install -q -e '.[test]' tensorflow-cpu
+
+test-compat: .venv-compat/bin/python
+	FEATHERFLOW_SIMULATED_GPUS=2 .venv-compat/bin/python -m pytest tests/compat
+
+clean:
+	rm -rf $(VENV) .venv-compat

@@ -1,0 +1,56 @@
+"""featherflow: TensorFlow 2's variable system and core, on NumPy (CPU) and CuPy (GPU).
+
+    import featherflow as tf
+
+This module only re-exports; the implementation lives in featherflow._src.
+"""
+# ruff: noqa: F401
+from featherflow._src.api import operators as _operators  # attaches Tensor operators
+
+# -- framework: dtypes, shapes, tensors, errors, devices ---------------------------------------
+from featherflow._src.framework.dtypes import DType as DType
+from featherflow._src.framework.dtypes import as_dtype as as_dtype
+from featherflow._src.framework.dtypes import (
+    bfloat16 as bfloat16, bool as bool, complex64 as complex64, complex128 as complex128,
+    double as double, float16 as float16, float32 as float32, float64 as float64, half as half,
+    int8 as int8, int16 as int16, int32 as int32, int64 as int64, qint8 as qint8,
+    qint16 as qint16, qint32 as qint32, quint8 as quint8, quint16 as quint16,
+    resource as resource, string as string, uint8 as uint8, uint16 as uint16, uint32 as uint32,
+    uint64 as uint64, variant as variant)
+from featherflow._src.framework.shapes import TensorShape as TensorShape
+from featherflow._src.framework.tensor import Tensor as Tensor
+from featherflow._src.framework.tensor import is_tensor as is_tensor
+from featherflow._src.framework.convert import constant as constant
+from featherflow._src.framework.convert import convert_to_tensor as convert_to_tensor
+from featherflow._src.framework.convert import (
+    register_tensor_conversion_function as register_tensor_conversion_function)
+from featherflow._src.framework.context import executing_eagerly as executing_eagerly
+from featherflow._src.framework.device import DeviceSpec as DeviceSpec
+from featherflow import errors as errors
+from featherflow import dtypes as dtypes
+from featherflow import math as math
+
+# -- math (elementwise) -------------------------------------------------------------------------
+from featherflow._src.api.math_ops import (
+    abs as abs, acos as acos, acosh as acosh, add as add, add_n as add_n, asin as asin,
+    asinh as asinh, atan as atan, atan2 as atan2, atanh as atanh, cast as cast, ceil as ceil,
+    cos as cos, cosh as cosh, divide as divide, equal as equal, exp as exp, floor as floor,
+    floordiv as floordiv, greater as greater, greater_equal as greater_equal, less as less,
+    less_equal as less_equal, logical_and as logical_and, logical_not as logical_not,
+    logical_or as logical_or, maximum as maximum, minimum as minimum, multiply as multiply,
+    negative as negative, not_equal as not_equal, pow as pow, realdiv as realdiv,
+    round as round, rsqrt as rsqrt, sigmoid as sigmoid, sign as sign, sin as sin, sinh as sinh,
+    sqrt as sqrt, square as square, subtract as subtract, tan as tan, tanh as tanh,
+    truediv as truediv, truncatediv as truncatediv, truncatemod as truncatemod)
+
+# -- math (reductions, matmul, ...) [math helper] ------------------------------------------------
+
+# -- array ops and creation [array helper] ------------------------------------------------------
+
+# -- random, nest, name scopes, IndexedSlices, config, device [runtime helper] -----------------
+
+# -- variables [variable helper] ----------------------------------------------------------------
+
+# -- modules [module helper] --------------------------------------------------------------------
+
+__version__ = "0.1.0"

@@ -1,0 +1,210 @@
+"""execute(op, inputs, attrs): the only place kernels run.
+
+The fast path (no device scope, no tape, no placement log, all inputs on one directly-usable
+device) is a handful of Python operations. Everything else goes through `_execute_slow`, which
+places the op, copies inputs across devices, opens simulated-GPU boxes, logs placement and records
+on active tapes.
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+
+from featherflow._src.framework import context, device as _device, dtypes as _dt, errors
+from featherflow._src.framework.tensor import EagerTensor as _ET
+from featherflow._src.framework.tensor import make
+from featherflow._src.ops.registry import OpDef, get
+
+_THREAD = context.THREAD
+_GLOBAL = context.GLOBAL
+_from_numpy = _dt.from_numpy
+_BY_NP = _dt._BY_NP
+_FF_ERRORS = (errors.OpError,)
+_new = object.__new__
+_ndarray = np.ndarray
+
+# NumPy warns on float overflow, 0/0 and friends, where TensorFlow computes inf/nan silently.
+# Kernels live in featherflow._src.ops.defs, and NumPy attributes its warnings to the calling
+# Python frame, so one warnings filter on that package silences exactly the kernels' warnings at
+# no per-op cost (a per-op np.errstate costs more than a scalar add). The test configuration
+# repeats this filter above its "error" rule.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"featherflow\._src\.ops\.defs")
+warnings.filterwarnings("ignore", category=np.exceptions.ComplexWarning,
+                        module=r"featherflow\._src\.ops\.defs")
+
+# Set by autodiff/tape.py: record(op, inputs, attrs, outputs) for the active tapes.
+_recorder = None
+
+
+def set_recorder(fn):
+    global _recorder
+    _recorder = fn
+
+
+def _run_kernel(op, xp, arrays, attrs):
+    return op.kernel(xp, *arrays, **attrs) if attrs else op.kernel(xp, *arrays)
+
+
+def _translate(e: Exception, op: OpDef) -> Exception:
+    if isinstance(e, MemoryError):
+        return errors.ResourceExhaustedError(None, None, f"OOM when running {op.name}: {e} "
+                                             f"[Op:{op.name}]")
+    msg = str(e)
+    if "could not be broadcast" in msg:
+        shapes = msg.split("shapes")[-1].strip()
+        msg = f"Incompatible shapes: {shapes}"
+    return errors.InvalidArgumentError(None, None, f"{msg} [Op:{op.name}]")
+
+
+def execute(op, inputs=(), attrs=None):
+    """Runs primitive `op` (an OpDef or its name) on EagerTensors; returns the output tensor(s)."""
+    if type(op) is str:
+        op = get(op)
+    if _THREAD.plain and inputs and not _GLOBAL.log_placement:
+        x = inputs[0]
+        dev = x._device
+        if dev.direct:
+            d0 = x._dtype
+            ok = op.simple and op.mask & d0._bit
+            for t in inputs:
+                if t._device is not dev:
+                    break
+                if t._dtype is not d0 and op.same_dtype:
+                    ok = False
+            else:
+                if not ok:
+                    op.validate(inputs, attrs)
+                try:
+                    if attrs:
+                        out = op.kernel(dev.xp, *[t._value for t in inputs], **attrs)
+                    elif len(inputs) == 2:
+                        out = op.kernel(dev.xp, x._value, inputs[1]._value)
+                    else:
+                        out = op.kernel(dev.xp, *[t._value for t in inputs])
+                except _FF_ERRORS:
+                    raise
+                except Exception as e:  # noqa: BLE001 - translated to TF's error classes
+                    raise _translate(e, op) from e
+                if op.num_outputs != 1:
+                    return _wrap_many(out, dev)
+                # Inlined tensor.make(): this is the hottest line of the library.
+                t = _new(_ET)
+                t._value = out
+                od = op.out_dtype
+                t._dtype = d0 if od == "same" else od or _BY_NP.get(out.dtype) or \
+                    _from_numpy(out.dtype)
+                t._device = dev
+                t._shape = None
+                if type(out) is not _ndarray:
+                    # A NumPy scalar: it owns its itemsize bytes.
+                    n = t._nbytes = out.itemsize
+                    used = dev.bytes_in_use = dev.bytes_in_use + n
+                    if used > dev.peak_bytes:
+                        dev.peak_bytes = used
+                elif out.base is None:
+                    n = t._nbytes = out.nbytes
+                    used = dev.bytes_in_use = dev.bytes_in_use + n
+                    if used > dev.peak_bytes:
+                        dev.peak_bytes = used
+                else:
+                    t._nbytes = 0
+                return t
+    return _execute_slow(op, inputs, attrs or {})
+
+
+def _wrap_one(out, dev, dtype=None):
+    backend = dev.backend
+    dtype = dtype or _from_numpy(out.dtype)
+    if dev.direct:
+        nbytes = out.nbytes if out.base is None else 0
+        return make(out, dtype, dev, nbytes)
+    boxed = backend.wrap(out)
+    return make(boxed, dtype, dev, backend.nbytes(boxed))
+
+
+def _wrap_many(outs, dev):
+    wrapped = [_wrap_one(o, dev) for o in outs]
+    return tuple(wrapped) if isinstance(outs, tuple) else wrapped
+
+
+def _placement_dtype(op, inputs, attrs):
+    if inputs:
+        return inputs[0]._dtype
+    d = attrs.get("dtype")
+    return _dt.as_dtype(d) if d is not None else _dt.float32
+
+
+def place(op, inputs, attrs):
+    """The device `op` runs on, and why when it differs from the request."""
+    spec = _THREAD.device_spec
+    dtype = _placement_dtype(op, inputs, attrs)
+    if spec is not None:
+        return _device.resolve(spec, dtype, _GLOBAL.soft_placement)
+    if inputs:
+        first = inputs[0]._device
+        # Mixed inputs run where the first accelerator input lives, as TensorFlow prefers GPUs.
+        for t in inputs:
+            if t._device is not first:
+                for u in inputs:
+                    if u._device.device_type != "CPU" and u._device.supports(dtype):
+                        return u._device, None
+                return first, None
+        if first.supports(dtype):
+            return first, None
+    return _device.default_device(dtype), None
+
+
+def copy_to_device(t, dev):
+    """An explicit, counted copy of tensor `t` onto `dev` (no copy when it is there already)."""
+    src = t._device
+    if src is dev:
+        return t
+    host = src.backend.to_host(t._value) if src.backend.name != "numpy" else t._value
+    backend = dev.backend
+    if backend.name == "numpy":
+        value = np.array(host, copy=True) if host is t._value else host
+        return make(value, t._dtype, dev, value.nbytes)
+    value = backend.from_host(host)
+    return make(value, t._dtype, dev, backend.nbytes(value))
+
+
+def _execute_slow(op, inputs, attrs):
+    dev, reason = place(op, inputs, attrs)
+    if _GLOBAL.log_placement:
+        _log_placement(op, dev, reason)
+    if any(t._device is not dev for t in inputs):
+        placed = [copy_to_device(t, dev) for t in inputs]
+    else:
+        placed = inputs
+    op.validate(placed, attrs)
+    backend = dev.backend
+    arrays = [t._value for t in placed] if dev.direct else [backend.unwrap(t._value) for t in placed]
+    try:
+        out = _run_kernel(op, dev.xp, arrays, attrs)
+    except _FF_ERRORS:
+        raise
+    except Exception as e:  # noqa: BLE001
+        if type(e).__name__ == "HostLeakError":
+            raise
+        raise _translate(e, op) from e
+    if op.num_outputs == 1:
+        od = op.out_dtype
+        if od == "same":
+            od = placed[0]._dtype
+        outputs = _wrap_one(out, dev, od)
+        flat = (outputs,)
+    else:
+        outputs = _wrap_many(out, dev)
+        flat = outputs
+    if _THREAD.tapes and _recorder is not None and op.differentiable:
+        _recorder(op, inputs, attrs, flat)
+    return outputs
+
+
+def _log_placement(op, dev, reason):
+    line = f"Executing op {op.name} in device {dev.name}"
+    if reason:
+        line += f" (requested device not used: {reason})"
+    print(line, file=sys.stderr)

@@ -1,0 +1,143 @@
+"""The op registry: the one list of primitive ops.
+
+An op is defined once, in `ops/defs/*.py`: its TensorFlow name, its dtype rule, its `xp` kernel and
+its gradient sit together::
+
+    @primitive("Sqrt", dtypes=FLOAT_COMPLEX)
+    def sqrt(xp, x):
+        return xp.sqrt(x)
+
+    @register_gradient("Sqrt")
+    def _sqrt_grad(op, grad):
+        ...
+
+`tf.raw_ops` and the "every op has a gradient or is declared non-differentiable" test are built
+from this registry.
+"""
+from __future__ import annotations
+
+from featherflow._src.framework import dtypes as _dt
+from featherflow._src.framework import errors
+
+REGISTRY: dict[str, "OpDef"] = {}
+
+
+class OpDef:
+    """A primitive op: name, kernel, dtype rule and gradient.
+
+    kernel(xp, *arrays, **attrs) gets backend arrays and returns a backend array (or a tuple/list
+    of them when `num_outputs` is not 1).
+    dtypes: the allowed dtypes of the first input (TF's attr `T`), None for any.
+    out_dtype: "same" (the first input's dtype), a DType, or None (read off the result).
+    same_dtype: how many leading inputs must share the first input's dtype (TF raises
+    InvalidArgumentError when they do not): 0 for none, -1 for all.
+    differentiable: False declares the op non-differentiable (no gradient, nothing recorded).
+    check: optional extra validation, check(inputs, attrs), raising TF's error.
+    """
+
+    __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "grad",
+                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype")
+
+    def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
+                 differentiable=True, check=None, stateful=False, out_dtype=None):
+        self.name = name
+        self.kernel = kernel
+        self.dtypes = dtypes
+        self.same_dtype = same_dtype
+        self.num_outputs = num_outputs
+        self.grad = None
+        self.differentiable = differentiable
+        self.check = check
+        self.stateful = stateful
+        self.doc = kernel.__doc__
+        # "same": the output has the first input's dtype; a DType: always that dtype; None: read
+        # it off the kernel's result. Tests check every op's output dtype against this.
+        self.out_dtype = out_dtype
+        # Only the dtype mask and "all inputs share a dtype" to check: dispatch inlines that.
+        self.simple = check is None and same_dtype in (-1, 0)
+
+    @property
+    def dtypes(self):
+        return self._dtypes
+
+    @dtypes.setter
+    def dtypes(self, value):
+        self._dtypes = None if value is None else frozenset(value)
+        # A bit per allowed dtype: dispatch's fast path checks `mask & dtype._bit`.
+        self.mask = -1 if value is None else sum(d._bit for d in self._dtypes)
+
+    def validate(self, inputs, attrs):
+        """TensorFlow's dtype rule for this op; raises InvalidArgumentError."""
+        if inputs:
+            d0 = inputs[0]._dtype
+            if self.dtypes is not None and d0 not in self.dtypes:
+                allowed = ", ".join(sorted(d.name for d in self.dtypes))
+                raise errors.InvalidArgumentError(
+                    None, None, f"Value for attr 'T' of {d0.name} is not in the list of allowed "
+                    f"values: {allowed} [Op:{self.name}]")
+            n = len(inputs) if self.same_dtype < 0 else min(self.same_dtype, len(inputs))
+            for i in range(1, n):
+                d = inputs[i]._dtype
+                if d is not d0:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"cannot compute {self.name} as input #{i}(zero-based) was "
+                        f"expected to be a {d0.name} tensor but is a {d.name} tensor "
+                        f"[Op:{self.name}]")
+        if self.check is not None:
+            self.check(inputs, attrs)
+
+    def __repr__(self):
+        return f"<OpDef {self.name}>"
+
+
+def primitive(name, dtypes=None, same_dtype=-1, num_outputs=1, differentiable=True,
+              check=None, stateful=False, out_dtype=None):
+    """Registers the decorated `xp` kernel as primitive op `name`; returns its OpDef."""
+
+    def wrap(kernel):
+        if name in REGISTRY:
+            raise ValueError(f"Op {name!r} is already registered.")
+        op = OpDef(name, kernel, dtypes, same_dtype, num_outputs, differentiable, check, stateful,
+                   out_dtype)
+        REGISTRY[name] = op
+        return op
+
+    return wrap
+
+
+def register_gradient(op_type):
+    """Registers the decorated function as the gradient of `op_type`.
+
+    grad_fn(op, *output_grads) -> input gradients. `op` has `.inputs`, `.outputs`, `.attrs`,
+    `.name` (see autodiff/tape.py). Gradients are written with public ops so that they record on
+    an outer tape (higher-order gradients).
+    """
+
+    def wrap(fn):
+        get(op_type).grad = fn
+        return fn
+
+    return wrap
+
+
+def not_differentiable(op_type):
+    """Declares `op_type` as having no gradient (tf.no_gradient)."""
+    get(op_type).differentiable = False
+
+
+def get(name) -> OpDef:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise errors.NotFoundError(None, None, f"Op type not registered '{name}'") from None
+
+
+# Common dtype groups for `dtypes=`.
+FLOATS = _dt.FLOATS
+FLOAT_COMPLEX = _dt.FLOAT_COMPLEX
+NUMBERS = _dt.NUMBER_DTYPES
+REAL = _dt.REAL_NUMBERS
+INTS = _dt.INTS
+SIGNED_INTS = (_dt.int8, _dt.int16, _dt.int32, _dt.int64)
+INT_LIKE = INTS + (_dt.bool,)
+INDEX = (_dt.int32, _dt.int64)
