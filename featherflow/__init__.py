@@ -48,6 +48,8 @@ from featherflow._src.api.math_ops import (
 # -- array ops and creation [array helper] ------------------------------------------------------
 
 # -- random, nest, name scopes, IndexedSlices, config, device [runtime helper] -----------------
+from featherflow._src.framework.device_scope import device as device
+from featherflow._src.framework.device_scope import name_scope as name_scope
 
 # -- variables [variable helper] ----------------------------------------------------------------
 
