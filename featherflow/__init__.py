@@ -44,6 +44,10 @@ from featherflow._src.api.math_ops import (
     truediv as truediv, truncatediv as truncatediv, truncatemod as truncatemod)
 
 # -- math (reductions, matmul, ...) [math helper] ------------------------------------------------
+from featherflow._src.api.reduce_ops import (
+    reduce_all as reduce_all, reduce_any as reduce_any, reduce_max as reduce_max,
+    reduce_mean as reduce_mean, reduce_min as reduce_min, reduce_prod as reduce_prod,
+    reduce_sum as reduce_sum)
 
 # -- array ops and creation [array helper] ------------------------------------------------------
 

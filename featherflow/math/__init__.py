@@ -18,3 +18,7 @@ from featherflow._src.api.math_ops import (
     subtract as subtract, tan as tan, tanh as tanh, truediv as truediv,
     truncatediv as truncatediv, truncatemod as truncatemod, xdivy as xdivy, xlogy as xlogy)
 # -- reductions, matmul, cumsum, ... [math helper] ----------------------------------------------
+from featherflow._src.api.reduce_ops import (
+    reduce_all as reduce_all, reduce_any as reduce_any, reduce_max as reduce_max,
+    reduce_mean as reduce_mean, reduce_min as reduce_min, reduce_prod as reduce_prod,
+    reduce_sum as reduce_sum)
