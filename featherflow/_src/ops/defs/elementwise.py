@@ -246,11 +246,11 @@ def _cast(xp, x, dtype, Truncate=False):  # noqa: N803 - TF's attr name
 Cast = primitive("Cast", dtypes=None, same_dtype=0)(_cast)
 
 
-def _add_n(xp, *xs):
-    out = xs[0].copy() if hasattr(xs[0], "copy") else xs[0]
-    for x in xs[1:]:
+def _add_n(xp, *inputs):
+    out = inputs[0].copy() if hasattr(inputs[0], "copy") else inputs[0]
+    for x in inputs[1:]:
         out = out + x
-    return out.astype(xs[0].dtype) if out.dtype != xs[0].dtype else out
+    return out.astype(inputs[0].dtype) if out.dtype != inputs[0].dtype else out
 
 
 AddN = primitive("AddN", dtypes=NUMBERS)(_add_n)
