@@ -29,6 +29,7 @@ from featherflow._src.framework.device import DeviceSpec as DeviceSpec
 from featherflow import errors as errors
 from featherflow import dtypes as dtypes
 from featherflow import math as math
+from featherflow import raw_ops as raw_ops
 
 # -- math (elementwise) -------------------------------------------------------------------------
 from featherflow._src.api.math_ops import (
@@ -54,6 +55,8 @@ from featherflow._src.api.reduce_ops import (
 # -- random, nest, name scopes, IndexedSlices, config, device [runtime helper] -----------------
 from featherflow._src.framework.device_scope import device as device
 from featherflow._src.framework.device_scope import name_scope as name_scope
+from featherflow import config as config
+from featherflow import debugging as debugging
 
 # -- variables [variable helper] ----------------------------------------------------------------
 
