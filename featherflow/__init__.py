@@ -61,5 +61,6 @@ from featherflow import debugging as debugging
 # -- variables [variable helper] ----------------------------------------------------------------
 
 # -- modules [module helper] --------------------------------------------------------------------
+from featherflow._src.module.module import Module as Module
 
 __version__ = "0.1.0"
