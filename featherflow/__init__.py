@@ -51,6 +51,11 @@ from featherflow._src.api.reduce_ops import (
     reduce_sum as reduce_sum)
 
 # -- array ops and creation [array helper] ------------------------------------------------------
+from featherflow._src.api.array_ops import (
+    broadcast_to as broadcast_to, expand_dims as expand_dims, fill as fill, identity as identity,
+    ones as ones, ones_like as ones_like, rank as rank, reshape as reshape, shape as shape,
+    size as size, squeeze as squeeze, transpose as transpose, zeros as zeros,
+    zeros_like as zeros_like)
 
 # -- random, nest, name scopes, IndexedSlices, config, device [runtime helper] -----------------
 from featherflow._src.framework.device_scope import device as device
