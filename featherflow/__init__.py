@@ -49,6 +49,13 @@ from featherflow._src.api.reduce_ops import (
     reduce_all as reduce_all, reduce_any as reduce_any, reduce_max as reduce_max,
     reduce_mean as reduce_mean, reduce_min as reduce_min, reduce_prod as reduce_prod,
     reduce_sum as reduce_sum)
+from featherflow._src.api.reduce_ops import (
+    argmax as argmax, argmin as argmin, clip_by_value as clip_by_value, cumsum as cumsum,
+    cumprod as cumprod, reduce_logsumexp as reduce_logsumexp)
+from featherflow._src.api.sort_ops import argsort as argsort, sort as sort, where as where
+from featherflow._src.api.linalg_ops import (
+    einsum as einsum, matmul as matmul, tensordot as tensordot)
+from featherflow import linalg as linalg
 
 # -- array ops and creation [array helper] ------------------------------------------------------
 from featherflow._src.api.array_ops import (
@@ -62,6 +69,7 @@ from featherflow._src.framework.device_scope import device as device
 from featherflow._src.framework.device_scope import name_scope as name_scope
 from featherflow import config as config
 from featherflow import debugging as debugging
+from featherflow import random as random
 
 # -- variables [variable helper] ----------------------------------------------------------------
 
