@@ -22,3 +22,9 @@ from featherflow._src.api.reduce_ops import (
     reduce_all as reduce_all, reduce_any as reduce_any, reduce_max as reduce_max,
     reduce_mean as reduce_mean, reduce_min as reduce_min, reduce_prod as reduce_prod,
     reduce_sum as reduce_sum)
+from featherflow._src.api.reduce_ops import (
+    argmax as argmax, argmin as argmin, count_nonzero as count_nonzero, cumprod as cumprod,
+    cumsum as cumsum, reduce_euclidean_norm as reduce_euclidean_norm,
+    reduce_logsumexp as reduce_logsumexp, reduce_std as reduce_std,
+    reduce_variance as reduce_variance)
+from featherflow._src.api.sort_ops import top_k as top_k

@@ -104,3 +104,65 @@ Max = primitive("Max", dtypes=REAL, out_dtype="same")(_extreme(lambda xp: xp.max
 Min = primitive("Min", dtypes=REAL, out_dtype="same")(_extreme(lambda xp: xp.min, _highest))
 All = primitive("All", dtypes=BOOL, differentiable=False, out_dtype=_dt.bool)(_all)
 Any = primitive("Any", dtypes=BOOL, differentiable=False, out_dtype=_dt.bool)(_any)
+
+
+# ---------------------------------------------------------------------------------------------
+# Norms, arg-reductions and scans
+# ---------------------------------------------------------------------------------------------
+def _euclidean_norm(xp, x, axis=(), keep_dims=False):
+    kind = x.dtype.kind
+    if kind == "c":
+        sq = xp.sum(xp.real(x * xp.conj(x)), axis=axis, keepdims=keep_dims)
+    else:
+        # Integers and half floats square and sum in float64/float32, so that the squares do
+        # not wrap; the root is then cast back (truncating for integers, as TF's int kernel).
+        wide = np.float32 if x.dtype in _HALF else np.float64
+        sq = xp.sum(xp.square(xp.asarray(x, dtype=wide)), axis=axis, keepdims=keep_dims)
+    return _scalar(xp.asarray(xp.sqrt(sq)).astype(x.dtype))
+
+
+EuclideanNorm = primitive("EuclideanNorm", dtypes=NUMBERS, out_dtype="same")(_euclidean_norm)
+
+
+def _arg(fn, fill):
+    def kernel(xp, x, axis=0, output_type=np.int64):
+        if xp.shape(x)[axis] == 0:
+            raise ValueError(f"Reduction axis {axis} is empty in shape "
+                             f"[{','.join(str(n) for n in xp.shape(x))}]")
+        if x.dtype.kind == "f" and bool(xp.isnan(x).any()):
+            # TF's comparisons skip NaN (the first non-NaN extreme wins); NumPy picks the NaN.
+            x = xp.where(xp.isnan(x), fill, x)
+        return _scalar(xp.asarray(fn(xp)(x, axis=axis)).astype(output_type))
+
+    return kernel
+
+
+_ARG_TYPES = NUMBERS + BOOL
+ArgMax = primitive("ArgMax", dtypes=_ARG_TYPES, differentiable=False)(
+    _arg(lambda xp: xp.argmax, -np.inf))
+ArgMin = primitive("ArgMin", dtypes=_ARG_TYPES, differentiable=False)(
+    _arg(lambda xp: xp.argmin, np.inf))
+
+
+def _scan(fn, identity):
+    def kernel(xp, x, axis=0, exclusive=False, reverse=False):
+        x = xp.asarray(x)
+        if reverse:
+            x = xp.flip(x, axis)
+        out = fn(xp)(x, axis=axis, dtype=_acc(x))
+        if exclusive and x.shape[axis]:
+            out = xp.roll(out, 1, axis=axis)
+            first = [slice(None)] * x.ndim
+            first[axis] = 0
+            out[tuple(first)] = identity
+        if reverse:
+            out = xp.flip(out, axis)
+        # A fresh, contiguous array of the input's dtype (flip returns a view).
+        return xp.ascontiguousarray(out, dtype=x.dtype)
+
+    return kernel
+
+
+Cumsum = primitive("Cumsum", dtypes=NUMBERS, out_dtype="same")(_scan(lambda xp: xp.cumsum, 0))
+Cumprod = primitive("Cumprod", dtypes=NUMBERS, out_dtype="same")(
+    _scan(lambda xp: xp.cumprod, 1))
