@@ -42,8 +42,11 @@ class Module:
     ('dense', 1)
     """
 
-    # Attribute names that the walker skips (Keras layers add their bookkeeping here).
-    _TF_MODULE_IGNORED_PROPERTIES = frozenset()
+    # Attribute names that the walker skips; subclasses extend it with `.union(...)` (Keras adds
+    # its bookkeeping). The two names are TensorFlow's checkpoint bookkeeping attributes, kept so
+    # the value equals TensorFlow's; featherflow never sets them.
+    _TF_MODULE_IGNORED_PROPERTIES = frozenset(("_self_unconditional_checkpoint_dependencies",
+                                               "_self_unconditional_dependency_names"))
 
     def __init__(self, name=None):
         if name is None:
