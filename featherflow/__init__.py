@@ -70,6 +70,7 @@ from featherflow._src.framework.device_scope import name_scope as name_scope
 from featherflow import config as config
 from featherflow import debugging as debugging
 from featherflow import random as random
+from featherflow import nest as nest
 
 # -- variables [variable helper] ----------------------------------------------------------------
 
