@@ -56,6 +56,7 @@ from featherflow._src.api.sort_ops import argsort as argsort, sort as sort, wher
 from featherflow._src.api.linalg_ops import (
     einsum as einsum, matmul as matmul, tensordot as tensordot)
 from featherflow import linalg as linalg
+from featherflow import bitwise as bitwise
 
 # -- array ops and creation [array helper] ------------------------------------------------------
 from featherflow._src.api.array_ops import (
@@ -71,6 +72,7 @@ from featherflow import config as config
 from featherflow import debugging as debugging
 from featherflow import random as random
 from featherflow import nest as nest
+from featherflow._src.framework.indexed_slices import IndexedSlices as IndexedSlices
 
 # -- variables [variable helper] ----------------------------------------------------------------
 
