@@ -75,6 +75,10 @@ from featherflow import nest as nest
 from featherflow._src.framework.indexed_slices import IndexedSlices as IndexedSlices
 
 # -- variables [variable helper] ----------------------------------------------------------------
+from featherflow._src.variables.variable import Variable as Variable
+from featherflow._src.variables.variable import VariableAggregation as VariableAggregation
+from featherflow._src.variables.variable import (
+    VariableSynchronization as VariableSynchronization)
 
 # -- modules [module helper] --------------------------------------------------------------------
 from featherflow._src.module.module import Module as Module

@@ -138,6 +138,9 @@ def _placement_dtype(op, inputs, attrs):
 
 def place(op, inputs, attrs):
     """The device `op` runs on, and why when it differs from the request."""
+    if inputs and inputs[0]._dtype is _dt.resource:
+        # Resource ops run where the resource (a variable's buffer) lives, whatever the scope.
+        return inputs[0]._device, None
     spec = _THREAD.device_spec
     dtype = _placement_dtype(op, inputs, attrs)
     if spec is not None:

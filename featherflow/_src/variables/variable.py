@@ -1,0 +1,521 @@
+"""tf.Variable: a named, mutable tensor that owns one buffer on its device.
+
+A Variable holds a handle (an EagerTensor of dtype `tf.resource` whose backend value is the buffer)
+and updates the buffer IN PLACE through the resource primitives of `ops/defs/resource.py`, always
+via `dispatch.execute`. Reads return tensors that alias the buffer; see `_copy_on_write`.
+"""
+from __future__ import annotations
+
+import enum
+import itertools
+import sys
+import threading
+import weakref
+
+import numpy as np
+
+from featherflow._src.framework import context, device as _device, dtypes as _dt, errors
+from featherflow._src.framework.convert import (_host_with_dtype, convert_to_tensor, place_host,
+                                                register_tensor_conversion_function)
+from featherflow._src.framework.shapes import TensorShape
+from featherflow._src.framework.tensor import EagerTensor, Reference, _numpy_text, is_tensor, make
+from featherflow._src.ops import dispatch
+from featherflow._src.ops.defs import resource as R
+
+_execute = dispatch.execute
+_ET = EagerTensor
+_new = object.__new__
+_getrefcount = sys.getrefcount
+_uid = itertools.count(1)
+
+
+class VariableSynchronization(enum.Enum):
+    """When a distributed variable is synchronized (tf.VariableSynchronization)."""
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregationV2(enum.Enum):
+    """How a distributed variable aggregates updates (tf.VariableAggregation)."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+VariableAggregation = VariableAggregationV2
+
+
+class _Holder:
+    __slots__ = ("a", "b")
+
+
+def _baseline_refcount() -> int:
+    """What sys.getrefcount reports for a buffer held by exactly two owners (the handle or the
+    simulated-GPU box, and the Variable's `_buf`), measured the same way as in `_update_guard`."""
+    h1, h2 = _Holder(), _Holder()
+    h1.a = h2.b = np.zeros(1)
+    return _getrefcount(h2.b)
+
+
+_BASE = _baseline_refcount()
+
+
+def _release(dev, nbytes):
+    dev.bytes_in_use -= nbytes
+
+
+_NUMERIC = frozenset(d for d in _dt.NUMBER_DTYPES)
+_REAL = frozenset(_dt.REAL_NUMBERS)
+_INDEX = (_dt.int32, _dt.int64)
+_INPLACE_MESSAGES = {
+    "iadd": "`variable += value` with `tf.Variable`s is not supported. Use "
+            "`variable.assign_add(value)` to modify the variable, or `out = variable + value` if "
+            "you need to get a new output Tensor.",
+    "isub": "`variable -= value` with `tf.Variable`s is not supported. Use "
+            "`variable.assign_sub(value)` to modify the variable, or `out = variable * value` if "
+            "you need to get a new output Tensor.",
+}
+for _sym, _name in (("*", "imul"), ("/", "itruediv"), ("**", "ipow")):
+    _INPLACE_MESSAGES[_name] = (f"`var {_sym}= value` with `tf.Variable`s is not supported. Use "
+                                f"`var.assign(var {_sym} value)` to modify the variable, or "
+                                f"`out = var {_sym} value` if you need to get a new output Tensor.")
+
+
+def _no_kernel(op, dtype):
+    return errors.InvalidArgumentError(
+        None, None, f"No OpKernel was registered to support Op '{op}' used by {{{{node {op}}}}} "
+        f"with these attrs: [dtype=DT_{dtype.name.upper()}] [Op:{op}]")
+
+
+class Variable:
+    """A mutable tensor (tf.Variable).
+
+    >>> import featherflow as tf
+    >>> v = tf.Variable(1.0, name="v")
+    >>> v.assign_add(2.0).numpy()
+    3.0
+    >>> v
+    <tf.Variable 'v:0' shape=() dtype=float32, numpy=3.0>
+    """
+
+    _is_tensor_like = True
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None,
+                 synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE, shape=None,
+                 experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except "
+                             "when you are not providing a `variable_def`. You provided neither.")
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"Argument `constraint` must be None or a callable. a callable. Got "
+                             f"a {type(constraint)}:  {constraint}")
+        if not isinstance(synchronization, VariableSynchronization):
+            raise ValueError(f"Invalid variable synchronization mode: {synchronization} for "
+                             f"variable: {name}")
+        if not isinstance(aggregation, VariableAggregation):
+            raise ValueError(f"Invalid variable aggregation mode: {aggregation} for variable: "
+                             f"{name}")
+        if trainable is None:
+            trainable = synchronization is not VariableSynchronization.ON_READ
+        if callable(initial_value) and not is_tensor(initial_value):
+            initial_value = initial_value()
+        try:
+            init = convert_to_tensor(initial_value, dtype=dtype)
+        except ValueError as e:
+            if "Tensor conversion requested" in str(e):
+                raise ValueError(f"initial_value: {e}") from None
+            raise
+        declared = None
+        if shape is not None:
+            declared = TensorShape(shape)
+            if not declared.is_compatible_with(init.shape):
+                raise ValueError(f"In this `tf.Variable` creation, the initial value's shape "
+                                 f"({init.shape}) is not compatible with the explicitly supplied "
+                                 f"`shape` argument ({shape}).")
+        spec = context.THREAD.device_spec
+        if spec is not None:
+            dev = _device.resolve(spec, init._dtype, context.GLOBAL.soft_placement)[0]
+        else:
+            dev = init._device
+        base = (name if name is not None else "Variable")
+        self._setup(init, dev, context.THREAD.name_scope + base, declared,
+                    not validate_shape, bool(trainable), constraint, synchronization, aggregation)
+
+    def _setup(self, init, dev, shared_name, declared, flexible, trainable, constraint,
+               synchronization, aggregation):
+        self._dtype = dtype = init._dtype
+        self._device = dev
+        self._shared_name = shared_name
+        self._name = shared_name + ":0"
+        self._unique_id = f"{shared_name}_{next(_uid)}"
+        self._declared = declared
+        self._flexible = flexible
+        self._trainable = trainable
+        self._constraint = constraint
+        self._synchronization = synchronization
+        self._aggregation = aggregation
+        self._lock = threading.Lock()
+        self._np_type = dtype._np_type
+        # Python floats skip generic conversion when the buffer is a host NumPy array.
+        self._fast_float = dev.direct and dev.backend.name == "numpy" and dtype._kind in "fc"
+        handle = make(None, _dt.resource, dev)
+        handle._shape = TensorShape([])
+        self._handle = handle
+        self._buf = None
+        self._install_buffer(dispatch.copy_to_device(init, dev)._value)
+
+    # -- the buffer --------------------------------------------------------------------------
+    def _install_buffer(self, source):
+        """Makes a fresh buffer on the variable's device holding `source` (a backend value on that
+        device) and points the handle at it; the device's byte counter holds the buffer's size
+        until the buffer itself is freed."""
+        dev = self._device
+        tmp = make(source, _dt.resource, dev)
+        fresh = _execute(R.deep_copy, (tmp,))
+        del tmp
+        nbytes, fresh._nbytes = fresh._nbytes, 0
+        value = fresh._value
+        inner = value if isinstance(value, np.ndarray) or dev.direct else value._a
+        try:
+            weakref.finalize(inner, _release, dev, nbytes)
+        except TypeError:  # an array type without weak references: tie the count to the box
+            weakref.finalize(value, _release, dev, nbytes)
+        self._handle._value = value
+        self._buf = inner
+
+    # NOTE: copy-on-write. Reads alias the buffer (no copy), and TensorFlow promises that a value
+    # once read never changes. The buffer is referenced exactly by the handle (on a simulated GPU,
+    # by its DeviceArray box) and by `self._buf`; every view a read produced holds one more
+    # reference (`view.base`). So, right before each in-place write (lock held), a count above
+    # that baseline means some tensor still aliases the buffer: the variable moves to a fresh
+    # copy first and the old buffer belongs to its readers alone (its bytes stay counted until
+    # they let go). In a steady loop where reads die before the next update, the count is at the
+    # baseline and no allocation happens. The check is inlined in the hot update methods.
+    def _write_unlocked(self, op, inputs, attrs=None):
+        if _getrefcount(self._buf) > _BASE:
+            self._install_buffer(self._handle._value)
+        _execute(op, inputs, attrs)
+
+    def _locked_write(self, op, inputs, attrs=None):
+        with self._lock:
+            self._write_unlocked(op, inputs, attrs)
+
+    def _read_unlocked(self):
+        t = _execute(R.read_variable, (self._handle,))
+        t._dtype = self._dtype
+        return t
+
+    # -- conversion of operands ---------------------------------------------------------------
+    def _operand(self, value):
+        """`value` as a tensor of the variable's dtype (ValueError for a tensor of another dtype,
+        TypeError for a Python value that does not convert exactly)."""
+        if type(value) is _ET:
+            if value._dtype is not self._dtype:
+                raise ValueError(f"Tensor conversion requested dtype {self._dtype.name} for Tensor "
+                                 f"with dtype {value._dtype.name}: {value!r}")
+            return value
+        if is_tensor(value):
+            return convert_to_tensor(value, dtype=self._dtype)
+        dtype = self._dtype
+        return place_host(_host_with_dtype(value, dtype, True), dtype, self._device)
+
+    def _indices(self, indices, op):
+        t = convert_to_tensor(indices)
+        if t._dtype not in _INDEX:
+            raise errors.InvalidArgumentError(
+                None, None, f"Value for attr 'Tindices' of {t._dtype.name} is not in the list of "
+                f"allowed values: int32, int64 [Op:{op}]")
+        return t
+
+    # -- metadata ----------------------------------------------------------------------------
+    name = property(lambda self: self._name)
+    dtype = property(lambda self: self._dtype)
+    device = property(lambda self: self._device.name)
+    trainable = property(lambda self: self._trainable)
+    synchronization = property(lambda self: self._synchronization)
+    aggregation = property(lambda self: self._aggregation)
+    constraint = property(lambda self: self._constraint)
+    handle = property(lambda self: self._handle)
+
+    @property
+    def shape(self) -> TensorShape:
+        if self._declared is not None:
+            return self._declared
+        return TensorShape(self._buf.shape)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    def set_shape(self, shape):
+        """Narrows the static shape (ValueError when `shape` is incompatible)."""
+        self._declared = self.shape.merge_with(shape)
+
+    @property
+    def initial_value(self):
+        raise RuntimeError("This property is not supported when eager execution is enabled.")
+
+    @property
+    def graph(self):
+        raise AttributeError("Variable.graph is undefined when eager execution is enabled.")
+
+    @property
+    def op(self):
+        raise AttributeError("Variable.op is undefined when eager execution is enabled.")
+
+    def is_initialized(self, name=None):
+        from featherflow._src.framework.convert import constant  # noqa: PLC0415
+
+        return constant(True)
+
+    def ref(self):
+        """A hashable reference to this variable (variables are unhashable)."""
+        return Reference(self)
+
+    def experimental_ref(self):
+        return self.ref()
+
+    # -- reads -------------------------------------------------------------------------------
+    def value(self) -> EagerTensor:
+        """The current value, as a tensor that aliases the buffer (it never changes later)."""
+        with self._lock:
+            t = _execute(R.read_variable, (self._handle,))
+        t._dtype = self._dtype
+        return t
+
+    def read_value(self) -> EagerTensor:
+        return self.value()
+
+    def numpy(self):
+        return self.value().numpy()
+
+    def sparse_read(self, indices, name=None) -> EagerTensor:
+        """Rows `indices` of the variable (ResourceGather)."""
+        idx = self._indices(indices, "ResourceGather")
+        with self._lock:
+            t = _execute(R.resource_gather, (self._handle, idx))
+        t._dtype = self._dtype
+        return t
+
+    def gather_nd(self, indices, name=None) -> EagerTensor:
+        idx = self._indices(indices, "ResourceGatherNd")
+        with self._lock:
+            t = _execute(R.resource_gather_nd, (self._handle, idx))
+        t._dtype = self._dtype
+        return t
+
+    # -- whole-value updates -----------------------------------------------------------------
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Writes `value` into the variable; returns the variable (None with read_value=False)."""
+        t = self._operand(value)
+        new_shape = t._value.shape
+        with self._lock:
+            if new_shape != self._buf.shape:
+                ok = self._declared.is_compatible_with(new_shape) if self._declared is not None \
+                    else self._flexible
+                if not ok:
+                    raise ValueError(
+                        f"Cannot assign value to variable ' {self._name}': Shape mismatch.The "
+                        f"variable shape {self.shape}, and the assigned value shape "
+                        f"{TensorShape(new_shape)} are incompatible.")
+                self._install_buffer(dispatch.copy_to_device(t, self._device)._value)
+            else:
+                if _getrefcount(self._buf) > _BASE:
+                    self._install_buffer(self._handle._value)
+                _execute(R.assign_variable, (self._handle, t))
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        """Adds `delta` in place; returns the variable (None with read_value=False)."""
+        if type(delta) is float and self._fast_float:
+            t = _new(_ET)
+            t._value = self._np_type(delta)
+            t._dtype = self._dtype
+            t._device = self._device
+            t._shape = None
+            t._nbytes = 0
+        else:
+            if self._dtype not in _NUMERIC:
+                raise _no_kernel("AssignAddVariableOp", self._dtype)
+            t = self._operand(delta)
+        with self._lock:
+            if _getrefcount(self._buf) > _BASE:
+                self._install_buffer(self._handle._value)
+            _execute(R.AssignAddVariableOp, (self._handle, t))
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        """Subtracts `delta` in place; returns the variable (None with read_value=False)."""
+        if self._dtype not in _NUMERIC:
+            raise _no_kernel("AssignSubVariableOp", self._dtype)
+        t = self._operand(delta)
+        with self._lock:
+            if _getrefcount(self._buf) > _BASE:
+                self._install_buffer(self._handle._value)
+            _execute(R.AssignSubVariableOp, (self._handle, t))
+        return self if read_value else None
+
+    def count_up_to(self, limit):
+        """Increments the (integer, scalar) variable unless it reached `limit`; returns the old
+        value (OutOfRangeError at the limit)."""
+        if self._dtype not in _INDEX:
+            raise errors.InvalidArgumentError(
+                None, None, f"Value for attr 'T' of {self._dtype.name} is not in the list of "
+                "allowed values: int32, int64 [Op:ResourceCountUpTo]")
+        with self._lock:
+            if _getrefcount(self._buf) > _BASE:
+                self._install_buffer(self._handle._value)
+            return _execute(R.resource_count_up_to, (self._handle,), {"limit": int(limit)})
+
+    # -- sparse updates ----------------------------------------------------------------------
+    def _scatter(self, op, sparse_delta, allowed=None):
+        values = getattr(sparse_delta, "values", None)
+        indices = getattr(sparse_delta, "indices", None)
+        if values is None or indices is None:
+            raise TypeError(f"Argument `sparse_delta` must be a `tf.IndexedSlices`. Received arg: "
+                            f"{sparse_delta}")
+        if allowed is not None and self._dtype not in allowed:
+            raise _no_kernel(op.name, self._dtype)
+        self._locked_write(op, (self._handle, self._indices(indices, op.name),
+                                self._operand(values)))
+        return self
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterUpdate, sparse_delta)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterAdd, sparse_delta, _NUMERIC)
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterSub, sparse_delta, _NUMERIC)
+
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterMul, sparse_delta, _NUMERIC)
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterDiv, sparse_delta, _NUMERIC)
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterMin, sparse_delta, _REAL)
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter(R.ResourceScatterMax, sparse_delta, _REAL)
+
+    def batch_scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """scatter_update along the last axis of `indices`, batched over its leading axes."""
+        indices = getattr(sparse_delta, "indices", None)
+        if indices is None or getattr(sparse_delta, "values", None) is None:
+            raise TypeError(f"Argument `sparse_delta` must be a `tf.IndexedSlices`. Received arg: "
+                            f"{sparse_delta}")
+        idx = self._indices(indices, "ResourceScatterNdUpdate")
+        if len(idx.shape) <= 1:
+            return self.scatter_update(sparse_delta)
+        # Index bookkeeping on the host (indices are small): batch coordinates + the given index.
+        host = idx.numpy()
+        grid = np.indices(host.shape, dtype=host.dtype)[:-1]
+        nd = np.stack([*grid, host], axis=-1)
+        return self.scatter_nd_update(nd, sparse_delta.values)
+
+    def _scatter_nd(self, op, indices, updates, allowed=None):
+        if allowed is not None and self._dtype not in allowed:
+            raise _no_kernel(op.name, self._dtype)
+        self._locked_write(op, (self._handle, self._indices(indices, op.name),
+                                self._operand(updates)))
+        return self
+
+    def scatter_nd_update(self, indices, updates, name=None):
+        return self._scatter_nd(R.ResourceScatterNdUpdate, indices, updates)
+
+    def scatter_nd_add(self, indices, updates, name=None):
+        return self._scatter_nd(R.ResourceScatterNdAdd, indices, updates, _NUMERIC)
+
+    def scatter_nd_sub(self, indices, updates, name=None):
+        return self._scatter_nd(R.ResourceScatterNdSub, indices, updates, _NUMERIC)
+
+    def scatter_nd_max(self, indices, updates, name=None):
+        return self._scatter_nd(R.ResourceScatterNdMax, indices, updates, _REAL)
+
+    def scatter_nd_min(self, indices, updates, name=None):
+        return self._scatter_nd(R.ResourceScatterNdMin, indices, updates, _REAL)
+
+    # -- slices ------------------------------------------------------------------------------
+    def _getitem(self, key):
+        from featherflow._src.variables.sliced import sliced_read  # noqa: PLC0415
+
+        return sliced_read(self, key)
+
+    # -- Python protocol ---------------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        if copy is False:
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
+        return np.asarray(self.numpy(), dtype=dtype)
+
+    def __bool__(self):
+        return bool(self.value())
+
+    def __int__(self):
+        return int(self.value())
+
+    def __float__(self):
+        return float(self.value())
+
+    def __complex__(self):
+        return complex(self.value())
+
+    def __iter__(self):
+        return iter(self.value())
+
+    def __hash__(self):
+        raise TypeError(f"Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        new = _new(type(self))
+        memo[id(self)] = new
+        new._setup(self.value(), self._device, self._shared_name, self._declared,
+                   self._flexible, self._trainable, self._constraint, self._synchronization,
+                   self._aggregation)
+        return new
+
+    def __repr__(self):
+        return (f"<tf.Variable '{self._name}' shape={self.shape} dtype={self._dtype.name}, "
+                f"numpy={_numpy_text(self.value(), True)}>")
+
+    __str__ = __repr__
+
+
+def _inplace(kind):
+    def method(self, other):
+        raise RuntimeError(_INPLACE_MESSAGES[kind])
+
+    method.__name__ = f"__{kind}__"
+    return method
+
+
+def _convert_variable(value, dtype=None, name=None, as_ref=False):
+    return value.value()
+
+
+def _install():
+    from featherflow._src.api.operators import install  # noqa: PLC0415
+
+    install(Variable, Variable.value)
+    Variable.__getitem__ = Variable._getitem
+    for kind in _INPLACE_MESSAGES:
+        setattr(Variable, f"__{kind}__", _inplace(kind))
+    Variable.__idiv__ = Variable.__itruediv__
+    register_tensor_conversion_function(Variable, _convert_variable)
+
+
+_install()
