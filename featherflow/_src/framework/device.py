@@ -72,8 +72,8 @@ class DeviceSpec:
         for f in ("job", "replica", "task", "device_type", "device_index"):
             theirs = getattr(dev, f)
             out[f] = theirs if theirs is not None else getattr(self, f)
-        if dev.device_type is not None and dev.device_type != self._device_type:
-            out["device_index"] = dev.device_index
+        # NOTE: as TensorFlow, an unset inner index keeps the outer one even when the device
+        # type changes ("/cpu:0" then "/device:GPU:*" is GPU:0); see tests/fixtures.
         return DeviceSpec(**out)
 
     def __eq__(self, other):
