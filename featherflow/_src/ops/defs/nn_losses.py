@@ -1,0 +1,111 @@
+"""Cross-entropy primitives: kernel and gradient together.
+
+Fused because one pass over the logits (max, exp, sum, log) is both faster and stable for
+logits of any size; tests/nn/test_fused_vs_composite.py shows each equals its composite of public
+ops. Gradients are written with public ops (higher-order gradients work).
+"""
+from __future__ import annotations
+
+from featherflow._src.framework import dtypes as _dt
+from featherflow._src.framework import errors
+from featherflow._src.ops.registry import FLOATS, primitive, register_gradient
+
+
+def _tf():
+    import featherflow  # noqa: PLC0415 - public ops are needed only when a gradient runs
+
+    return featherflow
+
+
+def _up(xp, x):
+    x = xp.asarray(x)
+    return xp.asarray(x, dtype=xp.float32) if x.dtype.itemsize <= 2 else x
+
+
+def _down(out, like):
+    out = out if hasattr(out, "dtype") else like.dtype.type(out)
+    return out if out.dtype == like.dtype else out.astype(like.dtype)
+
+
+def _log_softmax(xp, x, axis):
+    s = x - xp.max(x, axis=axis, keepdims=True)
+    return s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
+
+
+# -- sigmoid cross-entropy ------------------------------------------------------------------------
+@primitive("SigmoidCrossEntropyWithLogits", dtypes=FLOATS, out_dtype="same")
+def SigmoidCrossEntropyWithLogits(xp, labels, logits):
+    """max(x, 0) - x*z + log1p(exp(-|x|)): TF's formula, finite for any logits.
+
+    NOTE: not a TensorFlow raw op (TF composes it from five ops); fused here for one pass and
+    an exact gradient at x == 0.
+    """
+    x, z = _up(xp, logits), _up(xp, labels)
+    out = xp.maximum(x, x.dtype.type(0)) - x * z + xp.log1p(xp.exp(-xp.abs(x)))
+    return _down(out, xp.asarray(logits))
+
+
+@register_gradient("SigmoidCrossEntropyWithLogits")
+def _sigmoid_ce_grad(op, grad):
+    tf = _tf()
+    labels, logits = op.inputs
+    return [-grad * logits, grad * (tf.sigmoid(logits) - labels)]
+
+
+# -- softmax cross-entropy ------------------------------------------------------------------------
+@primitive("SoftmaxCrossEntropyWithLogits", dtypes=FLOATS, out_dtype="same")
+def SoftmaxCrossEntropyWithLogits(xp, features, labels, axis=-1):
+    """sum(-labels * log_softmax(features), axis). TF's op has a second output (the backprop);
+    here the gradient recomputes softmax with public ops so that it is itself differentiable."""
+    x, z = _up(xp, features), _up(xp, labels)
+    if x.shape[axis] == 0:
+        return _down(xp.zeros(x.sum(axis=axis).shape, x.dtype), xp.asarray(features))
+    return _down(-xp.sum(z * _log_softmax(xp, x, axis), axis=axis), xp.asarray(features))
+
+
+@register_gradient("SoftmaxCrossEntropyWithLogits")
+def _softmax_ce_grad(op, grad):
+    tf = _tf()
+    logits, labels = op.inputs
+    axis = op.attrs.get("axis", -1)
+    g = tf.expand_dims(grad, axis)
+    # TF v2: the labels get a gradient too (-log_softmax), so soft labels can be learned.
+    return [g * (tf.nn.softmax(logits, axis=axis) - labels),
+            g * -tf.nn.log_softmax(logits, axis=axis)]
+
+
+# -- sparse softmax cross-entropy -----------------------------------------------------------------
+def _check_sparse(inputs, attrs):
+    d = inputs[1]._dtype
+    if d not in (_dt.int32, _dt.int64):
+        raise errors.InvalidArgumentError(
+            None, None, f"Value for attr 'Tlabels' of {d.name} is not in the list of allowed "
+            "values: int32, int64 [Op:SparseSoftmaxCrossEntropyWithLogits]")
+
+
+@primitive("SparseSoftmaxCrossEntropyWithLogits", dtypes=FLOATS, same_dtype=1,
+           check=_check_sparse, out_dtype="same")
+def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
+    """-log_softmax(features)[..., label] over the last axis; labels out of [0, classes) raise."""
+    x = _up(xp, features)
+    labels = xp.asarray(labels)
+    classes = x.shape[-1]
+    bad = (labels < 0) | (labels >= classes)
+    if labels.size and bool(xp.any(bad)):
+        first = int(labels.reshape(-1)[int(xp.argmax(bad.reshape(-1)))])
+        values = " ".join(str(int(v)) for v in labels.reshape(-1).tolist())
+        raise ValueError(f"Received a label value of {first} which is outside the valid range "
+                         f"of [0, {classes}).  Label values: {values}")
+    if x.size == 0:
+        return _down(xp.zeros(labels.shape, x.dtype), xp.asarray(features))
+    picked = xp.take_along_axis(_log_softmax(xp, x, -1), labels[..., None].astype(xp.intp), -1)
+    return _down(-picked[..., 0], xp.asarray(features))
+
+
+@register_gradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_softmax_ce_grad(op, grad):
+    tf = _tf()
+    logits, labels = op.inputs
+    classes = logits.shape[-1]
+    onehot = tf.one_hot(labels, classes, dtype=logits.dtype)
+    return [tf.expand_dims(grad, -1) * (tf.nn.softmax(logits) - onehot), None]
