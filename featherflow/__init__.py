@@ -64,6 +64,19 @@ from featherflow._src.api.array_ops import (
     ones as ones, ones_like as ones_like, rank as rank, reshape as reshape, shape as shape,
     size as size, squeeze as squeeze, transpose as transpose, zeros as zeros,
     zeros_like as zeros_like)
+from featherflow._src.api.manip_ops import (
+    concat as concat, eye as eye, linspace as linspace, one_hot as one_hot, pad as pad,
+    range as range, reverse as reverse, sequence_mask as sequence_mask, split as split,
+    stack as stack, tile as tile, unstack as unstack)
+from featherflow._src.api.manip_ops import linspace as lin_space
+from featherflow._src.api.indexing_ops import (
+    boolean_mask as boolean_mask, gather as gather, gather_nd as gather_nd,
+    scatter_nd as scatter_nd, slice as slice, strided_slice as strided_slice,
+    tensor_scatter_nd_add as tensor_scatter_nd_add, tensor_scatter_nd_max as tensor_scatter_nd_max,
+    tensor_scatter_nd_min as tensor_scatter_nd_min, tensor_scatter_nd_sub as tensor_scatter_nd_sub,
+    tensor_scatter_nd_update as tensor_scatter_nd_update, unique as unique,
+    unique_with_counts as unique_with_counts)
+newaxis = None
 
 # -- random, nest, name scopes, IndexedSlices, config, device [runtime helper] -----------------
 from featherflow._src.framework.device_scope import device as device
@@ -73,6 +86,9 @@ from featherflow import debugging as debugging
 from featherflow import random as random
 from featherflow import nest as nest
 from featherflow._src.framework.indexed_slices import IndexedSlices as IndexedSlices
+
+# -- nn [nn helper] ---------------------------------------------------------------------------
+from featherflow import nn as nn
 
 # -- variables [variable helper] ----------------------------------------------------------------
 from featherflow._src.variables.variable import Variable as Variable

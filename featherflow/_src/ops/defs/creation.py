@@ -74,8 +74,10 @@ def _range(xp, start, limit, delta, dtype):
         n = max(0, -((start - limit) // delta))  # exact integer ceil((limit - start) / delta)
     else:
         n = max(0, math.ceil((limit - start) / delta))
-    return (xp.arange(n, dtype=xp.float64 if dtype.kind in "fc" else xp.int64) * delta
-            + start).astype(dtype)
+    if dtype.kind == "f":
+        # TF computes start + i * delta in the output dtype (0.3 * 3 is 0.90000004 in float32).
+        return xp.arange(n).astype(dtype) * dtype.type(delta) + dtype.type(start)
+    return (xp.arange(n, dtype=xp.int64) * delta + start).astype(dtype)
 
 
 @primitive("LinSpace", dtypes=(_dt.bfloat16, _dt.float16, _dt.float32, _dt.float64),
