@@ -96,6 +96,14 @@ from featherflow._src.variables.variable import VariableAggregation as VariableA
 from featherflow._src.variables.variable import (
     VariableSynchronization as VariableSynchronization)
 
+# -- autodiff [tape helper] ---------------------------------------------------------------------
+from featherflow._src.autodiff.tape import GradientTape as GradientTape
+from featherflow._src.autodiff.backprop import UnconnectedGradients as UnconnectedGradients
+from featherflow._src.autodiff.custom_gradient import (
+    RegisterGradient as RegisterGradient, custom_gradient as custom_gradient,
+    no_gradient as no_gradient, stop_gradient as stop_gradient)
+from featherflow import test as test
+
 # -- modules [module helper] --------------------------------------------------------------------
 from featherflow._src.module.module import Module as Module
 

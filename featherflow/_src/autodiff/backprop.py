@@ -1,0 +1,365 @@
+"""The reverse walk over a tape, and gradient / jacobian / batch_jacobian on top of it.
+
+`backward` is the whole algorithm: one loop over the recorded nodes in reverse order. Gradients
+arriving at one tensor are summed (`add_n`; IndexedSlices stay sparse: two of them concatenate).
+Gradient functions are written with public ops, so when an outer tape is recording they record
+on it too, which is what gives higher-order derivatives.
+"""
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from featherflow._src.autodiff import tape as _tape
+from featherflow._src.framework.tensor import EagerTensor, Tensor
+from featherflow._src.ops.defs import grad_util
+
+TRAINABLE = _tape.TRAINABLE
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _unconnected(value):
+    try:
+        return UnconnectedGradients(value)
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested structures (TF's nest rules: dict values in sorted key order)
+# ---------------------------------------------------------------------------------------------
+def flatten(struct):
+    try:
+        from featherflow._src.framework import nest  # noqa: PLC0415
+    except ImportError:
+        nest = None
+    if nest is not None:
+        return nest.flatten(struct)
+    if isinstance(struct, dict):
+        return [x for k in sorted(struct) for x in flatten(struct[k])]
+    if isinstance(struct, (list, tuple)):
+        return [x for s in struct for x in flatten(s)]
+    return [struct]
+
+
+def pack_as(struct, flat):
+    try:
+        from featherflow._src.framework import nest  # noqa: PLC0415
+    except ImportError:
+        nest = None
+    if nest is not None:
+        return nest.pack_sequence_as(struct, flat)
+    it = iter(flat)
+
+    def build(s):
+        if isinstance(s, dict):
+            built = {k: build(s[k]) for k in sorted(s)}
+            return type(s)((k, built[k]) for k in s)
+        if isinstance(s, (list, tuple)):
+            items = [build(x) for x in s]
+            if hasattr(s, "_fields"):  # namedtuple
+                return type(s)(*items)
+            return type(s)(items)
+        return next(it)
+
+    return build(struct)
+
+
+# ---------------------------------------------------------------------------------------------
+# The reverse walk
+# ---------------------------------------------------------------------------------------------
+class OpView:
+    """What a gradient function sees of a recorded op: inputs, outputs, attrs, type."""
+
+    __slots__ = ("type", "inputs", "outputs", "attrs")
+
+    def __init__(self, op, inputs, attrs, outputs):
+        self.type = op.name
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs or {}
+
+    @property
+    def name(self):
+        return self.type
+
+    def get_attr(self, name):
+        return self.attrs[name]
+
+
+def _is_slices(g):
+    return getattr(g, "_is_indexed_slices", False)
+
+
+def _densify(g):
+    from featherflow._src.framework.convert import convert_to_tensor  # noqa: PLC0415
+
+    return convert_to_tensor(g) if _is_slices(g) else g
+
+
+def aggregate(grads):
+    """The sum of the gradients that reached one tensor."""
+    if len(grads) == 1:
+        return grads[0]
+    if all(_is_slices(g) for g in grads):
+        from featherflow._src.api.array_ops import concat  # noqa: PLC0415
+
+        g0 = grads[0]
+        return type(g0)(concat([g.values for g in grads], 0),
+                        concat([g.indices for g in grads], 0), g0.dense_shape)
+    from featherflow._src.api.math_ops import add_n  # noqa: PLC0415
+
+    return add_n([_densify(g) for g in grads])
+
+
+def _grad_fn(op):
+    fn = op.grad
+    if fn is None:
+        fn = registry_overrides.get(op.name)
+    if fn is None:
+        raise LookupError(f"gradient registry has no entry for: {op.name}")
+    return fn
+
+
+# Gradients registered with tf.RegisterGradient for op types that are not (yet) primitives.
+registry_overrides: dict = {}
+
+
+def _zeros(t, batch):
+    from featherflow._src.api import array_ops  # noqa: PLC0415
+
+    if batch is None:
+        return array_ops.zeros_like(t)
+    return array_ops.zeros((batch,) + t._value.shape, t._dtype)
+
+
+def backward(nodes, seeds, source_ids, batch=None):
+    """Walks `nodes` in reverse from `seeds` ({id: [grad]}); returns {id: [grad]} for sources.
+
+    Only nodes on a path from a source are visited. `batch` is the size of a leading batch axis
+    carried by every gradient (vectorized Jacobians), or None.
+    """
+    reach = set(source_ids)
+    path = []
+    for node in nodes:
+        for t in node[1]:
+            if id(t) in reach:
+                path.append(node)
+                reach.update(id(o) for o in node[3])
+                break
+    grads = seeds
+    for op, inputs, attrs, outputs in reversed(path):
+        upstream = []
+        found = False
+        for o in outputs:
+            key = id(o)
+            gl = grads.get(key) if key in source_ids else grads.pop(key, None)
+            if gl is None:
+                upstream.append(None)
+            else:
+                found = True
+                g = aggregate(gl)
+                if key in source_ids:
+                    grads[key] = [g]
+                upstream.append(g)
+        if not found:
+            continue
+        for i, g in enumerate(upstream):
+            if g is None:
+                upstream[i] = _zeros(outputs[i], batch)
+            elif op.name not in grad_util.SPARSE_OK and _is_slices(g):
+                upstream[i] = _densify(g)
+        in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs), *upstream)
+        if not isinstance(in_grads, (tuple, list)):
+            in_grads = (in_grads,)
+        for t, g in zip(inputs, in_grads):
+            if g is None:
+                continue
+            key = id(t)
+            if key in reach and t._dtype in TRAINABLE:
+                gl = grads.get(key)
+                if gl is None:
+                    grads[key] = [g]
+                else:
+                    gl.append(g)
+    return grads
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient / jacobian
+# ---------------------------------------------------------------------------------------------
+def _as_source(s):
+    """(the tensor the tape tracks for source `s`, whether it is a variable)."""
+    h = _tape.variable_handle(s)
+    if h is not None:
+        return h, True
+    if isinstance(s, Tensor):
+        return s, False
+    raise AttributeError(f"{type(s).__name__!r} object has no attribute 'dtype'")
+
+
+def _target_tensor(t):
+    """Targets may be variables: differentiate their value as read now."""
+    if _tape.variable_handle(t) is not None:
+        from featherflow._src.framework.convert import convert_to_tensor  # noqa: PLC0415
+
+        return convert_to_tensor(t)
+    return t
+
+
+def _zero_for(s, batch=None):
+    from featherflow._src.api import array_ops  # noqa: PLC0415
+
+    shape = tuple(s.shape.as_list()) if not isinstance(s, EagerTensor) else s._value.shape
+    dtype = s.dtype
+    return array_ops.zeros(((batch,) if batch is not None else ()) + tuple(shape), dtype)
+
+
+def gradient(tape, target, sources, output_gradients, unconnected_gradients):
+    unconnected = _unconnected(unconnected_gradients)
+    flat_sources = flatten(sources)
+    tracked = [_as_source(s)[0] for s in flat_sources]
+    targets = [_target_tensor(t) for t in flatten(target)]
+    if output_gradients is not None:
+        out_grads = flatten(output_gradients)
+        if len(out_grads) != len(targets):
+            raise ValueError(f"Expected {len(targets)} output_gradients (one per target). "
+                             f"Received: {len(out_grads)}")
+    else:
+        out_grads = [None] * len(targets)
+    from featherflow._src.api import array_ops  # noqa: PLC0415
+
+    seeds = {}
+    for t, g in zip(targets, out_grads):
+        if t._dtype not in TRAINABLE:
+            continue
+        if g is None:
+            g = array_ops.ones_like(t)
+        elif not isinstance(g, Tensor) and not _is_slices(g):
+            from featherflow._src.framework.convert import convert_to_tensor  # noqa: PLC0415
+
+            g = convert_to_tensor(g, dtype=t._dtype)
+        seeds.setdefault(id(t), []).append(g)
+    source_ids = {id(s) for s in tracked}
+    grads = backward(tape._nodes, seeds, source_ids)
+    result = []
+    for s, tr in zip(flat_sources, tracked):
+        gl = grads.get(id(tr))
+        if gl is None or tr._dtype not in TRAINABLE:
+            g = None
+        else:
+            g = aggregate(gl)
+        if g is None and unconnected is UnconnectedGradients.ZERO:
+            g = _zero_for(s)
+        result.append(g)
+    return pack_as(sources, result)
+
+
+def _batchable(nodes, source_ids):
+    """True when every op on a path from the sources has a gradient that takes a batch axis."""
+    reach = set(source_ids)
+    for op, inputs, _attrs, outputs in nodes:
+        for t in inputs:
+            if id(t) in reach:
+                if op.name not in grad_util.BATCHABLE:
+                    return False
+                reach.update(id(o) for o in outputs)
+                break
+    return True
+
+
+def _seed(host, y):
+    """Host cotangent(s) as a tensor on y's device."""
+    from featherflow._src.framework.convert import place_host  # noqa: PLC0415
+
+    return place_host(np.ascontiguousarray(host, dtype=y._dtype._np), y._dtype, y._device)
+
+
+def _jacobian_flat(tape, y, tracked, vectorize, host_seeds):
+    """For each source, the gradients of (seed_k . y) for every row k of `host_seeds` (a host
+    array [n] + y.shape), stacked on a new leading axis; None for an unconnected source."""
+    from featherflow._src.api import array_ops  # noqa: PLC0415
+    from featherflow._src.api.manip_ops import stack  # noqa: PLC0415
+
+    n = host_seeds.shape[0]
+    source_ids = {id(s) for s in tracked}
+    if y._dtype not in TRAINABLE or n == 0:
+        return [None] * len(tracked)
+    if vectorize and _batchable(tape._nodes, source_ids):
+        grads = backward(tape._nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, batch=n)
+        return [_densify(aggregate(grads[id(s)])) if id(s) in grads else None for s in tracked]
+    rows = [[] for _ in tracked]
+    for k in range(n):
+        grads = backward(tape._nodes, {id(y): [_seed(host_seeds[k], y)]}, source_ids)
+        for j, s in enumerate(tracked):
+            gl = grads.get(id(s))
+            rows[j].append(None if gl is None else _densify(aggregate(gl)))
+    out = []
+    for j, s in enumerate(tracked):
+        if all(r is None for r in rows[j]):
+            out.append(None)
+            continue
+        like = next(r for r in rows[j] if r is not None)
+        filled = [r if r is not None else array_ops.zeros_like(like) for r in rows[j]]
+        out.append(stack(filled, 0))
+    return out
+
+
+def jacobian(tape, target, sources, unconnected_gradients, vectorize=True):
+    from featherflow._src.api import array_ops  # noqa: PLC0415
+
+    unconnected = _unconnected(unconnected_gradients)
+    flat_sources = flatten(sources)
+    tracked = [_as_source(s)[0] for s in flat_sources]
+    y = _target_tensor(target)
+    yshape = y._value.shape
+    n = int(np.prod(yshape, dtype=np.int64))
+    host = np.eye(n, dtype=y._dtype._np).reshape((n,) + tuple(yshape))
+    flat = _jacobian_flat(tape, y, tracked, vectorize, host)
+    result = []
+    for s, tr, j in zip(flat_sources, tracked, flat):
+        sshape = tuple(s.shape.as_list())
+        if j is None:
+            if unconnected is UnconnectedGradients.ZERO:
+                result.append(array_ops.zeros(tuple(yshape) + sshape, s.dtype))
+            else:
+                result.append(None)
+            continue
+        result.append(array_ops.reshape(_densify(j), tuple(yshape) + sshape))
+    return pack_as(sources, result)
+
+
+def batch_jacobian(tape, target, source, unconnected_gradients, vectorize=True):
+    from featherflow._src.api import array_ops  # noqa: PLC0415
+
+    unconnected = _unconnected(unconnected_gradients)
+    y = _target_tensor(target)
+    tr = _as_source(source)[0]
+    yshape, sshape = tuple(y._value.shape), tuple(source.shape.as_list())
+    for shape in (yshape, sshape):
+        if len(shape) < 2:
+            raise ValueError(f"Shape {shape} must have rank at least 2")
+    if yshape[0] != sshape[0]:
+        raise ValueError(f"Need first dimension of target shape {yshape} and source shape "
+                         f"{sshape} to match.")
+    b = yshape[0]
+    m = int(np.prod(yshape[1:], dtype=np.int64))
+    # Examples are independent, so one cotangent per target column, repeated over the batch,
+    # gives every example's row at once: seeds[k, i, ...] = onehot_k.
+    eye = np.eye(m, dtype=y._dtype._np).reshape((m, 1) + yshape[1:])
+    (j,) = _jacobian_flat(tape, y, [tr], vectorize, np.broadcast_to(eye, (m,) + yshape))
+    if j is None:
+        if unconnected is UnconnectedGradients.ZERO:
+            return array_ops.zeros((b,) + yshape[1:] + sshape[1:], source.dtype)
+        return None
+    # j: [m, b, s...] -> [b, m, s...] -> [b, y[1:]..., s[1:]...]
+    perm = (1, 0) + tuple(range(2, 2 + len(sshape) - 1))
+    j = array_ops.transpose(j, perm)
+    return array_ops.reshape(j, (b,) + yshape[1:] + sshape[1:])

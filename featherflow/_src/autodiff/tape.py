@@ -1,0 +1,287 @@
+"""tf.GradientTape: records the differentiable ops that touch watched tensors.
+
+A tape is a list of nodes `(op, inputs, attrs, outputs)` and a dict of watched tensors keyed by
+`id()`. Dispatch calls `_record` for every differentiable op while any tape is active (its slow
+path); a node is kept on each active tape that watches one of its inputs, and the node's outputs
+become watched. The reverse walk lives in `backprop.py`.
+
+The tape holds strong references to what it recorded, so ids stay unique for its lifetime; a
+non-persistent tape drops everything once its gradient has been computed.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from featherflow._src.framework import context
+from featherflow._src.framework import dtypes as _dt
+from featherflow._src.framework.tensor import Tensor
+from featherflow._src.ops import dispatch
+
+_THREAD = context.THREAD
+_LOG = logging.getLogger("featherflow")
+
+# Only these dtypes carry gradients: an op whose outputs are all integer/bool ends a path.
+TRAINABLE = frozenset(_dt.FLOATS + _dt.COMPLEX + (_dt.resource, _dt.variant))
+
+USED_MSG = ("A non-persistent GradientTape can only be used to compute one set of gradients "
+            "(or jacobians)")
+_INSIDE_MSG = ("Calling GradientTape.gradient on a persistent tape inside its context is "
+               "significantly less efficient than calling it outside the context (it causes the "
+               "gradient ops to be recorded on the tape, leading to increased CPU and memory "
+               "usage). Only call GradientTape.gradient inside the context if you actually want "
+               "to trace the gradient in order to compute higher order derivatives.")
+
+
+def _record(op, inputs, attrs, outputs):
+    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`."""
+    node = None
+    for tape in _THREAD.tapes:
+        w = tape._watched
+        for t in inputs:
+            if id(t) in w:
+                break
+        else:
+            continue
+        if node is None:
+            outs = [o for o in outputs if o._dtype in TRAINABLE]
+            if not outs:
+                return
+            node = (op, tuple(inputs), attrs, tuple(outputs))
+        tape._nodes.append(node)
+        for o in outs:
+            w[id(o)] = o
+
+
+dispatch.set_recorder(_record)
+
+
+def variable_handle(x):
+    """The resource handle of a tf.Variable-like object, or None for anything else."""
+    if isinstance(x, Tensor):
+        return None
+    h = getattr(x, "handle", None)
+    if h is not None and getattr(h, "_dtype", None) is _dt.resource:
+        return h
+    return None
+
+
+def variable_accessed(variable):
+    """Called by a Variable's read path while tapes are active: auto-watch trainable variables."""
+    if not getattr(variable, "trainable", True):
+        return
+    for tape in _THREAD.tapes:
+        if tape._watch_accessed_variables:
+            tape._watch_variable(variable)
+
+
+def _push(tape):
+    _THREAD.tapes = _THREAD.tapes + (tape,)
+    context.refresh()
+
+
+def _pop(tape):
+    tapes = _THREAD.tapes
+    _THREAD.tapes = tuple(t for t in tapes if t is not tape)
+    context.refresh()
+
+
+class GradientTape:
+    """Records operations for automatic differentiation.
+
+    >>> import featherflow as tf
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as g:
+    ...     g.watch(x)
+    ...     y = x * x
+    >>> g.gradient(y, x).numpy()
+    np.float32(6.0)
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = bool(persistent)
+        self._watch_accessed_variables = bool(watch_accessed_variables)
+        self._recording = False
+        self._clear()
+
+    def _clear(self):
+        self._nodes = []
+        self._watched = {}       # id(tensor) -> tensor: watched sources and recorded outputs
+        self._variables = {}     # id(variable) -> variable, in watch order
+
+    # -- context --------------------------------------------------------------------------
+    def __enter__(self):
+        if self._recording:
+            raise ValueError("Tape is still recording, This can happen if you try to re-enter "
+                             "an already-active tape.")
+        if self._nodes is None:  # a used non-persistent tape entered again starts afresh
+            self._clear()
+        self._recording = True
+        _push(self)
+        return self
+
+    def __exit__(self, *exc):
+        if self._recording:
+            self._recording = False
+            _pop(self)
+        return False
+
+    @contextlib.contextmanager
+    def stop_recording(self):
+        """Temporarily stops recording on this tape (ops run inside are not differentiated)."""
+        if not self._recording:
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
+        self._recording = False
+        _pop(self)
+        try:
+            yield
+        finally:
+            self._recording = True
+            _push(self)
+
+    def reset(self):
+        """Clears everything recorded so far; the tape keeps recording if it was."""
+        self._clear()
+
+    # -- watching -------------------------------------------------------------------------
+    def watch(self, tensor):
+        """Ensures `tensor` (a tensor, a variable, or a nested structure of them) is traced."""
+        from featherflow._src.autodiff.backprop import flatten  # noqa: PLC0415
+
+        if self._nodes is None:
+            self._clear()
+        for t in flatten(tensor):
+            handle = variable_handle(t)
+            if handle is not None:
+                self._watch_variable(t)
+                continue
+            if not isinstance(t, Tensor):
+                raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, not "
+                                 "tf.Tensor or tf.Variable or ExtensionType.")
+            if t._dtype not in TRAINABLE:
+                _LOG.warning("The dtype of the watched tensor must be floating (e.g. "
+                             "tf.float32), got %r", t._dtype)
+            self._watched[id(t)] = t
+
+    def _watch_variable(self, variable):
+        if self._nodes is None:
+            self._clear()
+        if id(variable) not in self._variables:
+            self._variables[id(variable)] = variable
+            handle = variable.handle
+            self._watched[id(handle)] = handle
+
+    def watched_variables(self):
+        """The variables this tape watched, in the order they were first watched."""
+        if self._nodes is None:
+            return ()
+        return tuple(self._variables.values())
+
+    # -- differentiation ------------------------------------------------------------------
+    def _begin_gradient(self):
+        """Checks the tape can still differentiate; stops a non-persistent tape recording."""
+        if self._nodes is None:
+            raise RuntimeError(USED_MSG)
+        if self._recording:
+            if not self._persistent:
+                self._recording = False
+                _pop(self)
+            else:
+                _LOG.warning(_INSIDE_MSG)
+
+    def _end_gradient(self):
+        if not self._persistent:
+            # Frees every saved value: the tape can not be used again.
+            self._nodes = None
+            self._watched = None
+            self._variables = {}
+
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients="none"):
+        """d(sum of target)/d(sources), in the structure of `sources`.
+
+        >>> import featherflow as tf
+        >>> v = tf.Variable(2.0)
+        >>> with tf.GradientTape() as g:
+        ...     y = v * v * v
+        >>> g.gradient(y, v).numpy()
+        np.float32(12.0)
+        """
+        from featherflow._src.autodiff import backprop  # noqa: PLC0415
+
+        if target is None:
+            raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
+                            "Variables or CompositeTensors to be differentiated, but received "
+                            "None.")
+        self._begin_gradient()
+        try:
+            return backprop.gradient(self, target, sources, output_gradients,
+                                     unconnected_gradients)
+        finally:
+            self._end_gradient()
+
+    def jacobian(self, target, sources, unconnected_gradients="none",
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
+        from featherflow._src.autodiff import backprop  # noqa: PLC0415
+
+        self._begin_gradient()
+        try:
+            return backprop.jacobian(self, target, sources, unconnected_gradients,
+                                     vectorize=bool(experimental_use_pfor))
+        finally:
+            self._end_gradient()
+
+    def batch_jacobian(self, target, source, unconnected_gradients="none",
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians: shape [b] + target.shape[1:] + source.shape[1:]."""
+        from featherflow._src.autodiff import backprop  # noqa: PLC0415
+
+        self._begin_gradient()
+        try:
+            return backprop.batch_jacobian(self, target, source, unconnected_gradients,
+                                           vectorize=bool(experimental_use_pfor))
+        finally:
+            self._end_gradient()
+
+
+class VariableWatcher:
+    """Collects the variables read inside its scope (for tf.custom_gradient), recording nothing.
+
+    It sits on the tape stack so that the Variable read path reports accesses to it; it watches
+    no tensor, so dispatch never records on it.
+    """
+
+    _watch_accessed_variables = True
+
+    def __init__(self):
+        self._watched = {}
+        self._nodes = []
+        self._variables = {}
+
+    def _watch_variable(self, variable):
+        self._variables.setdefault(id(variable), variable)
+
+    def __enter__(self):
+        _push(self)
+        return self
+
+    def __exit__(self, *exc):
+        _pop(self)
+        return False
+
+    def watched_variables(self):
+        return tuple(self._variables.values())
+
+
+@contextlib.contextmanager
+def stop_all_recording():
+    """Pauses every active tape in this thread (used while running a custom_gradient body)."""
+    saved = _THREAD.tapes
+    _THREAD.tapes = ()
+    context.refresh()
+    try:
+        yield
+    finally:
+        _THREAD.tapes = saved
+        context.refresh()

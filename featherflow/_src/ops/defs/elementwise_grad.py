@@ -1,0 +1,333 @@
+"""Gradients of the elementwise primitives (ops/defs/elementwise.py), Cast and AddN.
+
+Written with public ops, so they record on an outer tape (higher-order gradients). For complex
+inputs the convention is TensorFlow's: the gradient of a holomorphic f is grad * conj(f'(x)).
+Every gradient here is elementwise plus `unbroadcast`, so all of them accept a leading batch
+axis on `grad` (see grad_util.BATCHABLE).
+"""
+from __future__ import annotations
+
+import math
+
+from featherflow._src.api import math_ops as m
+from featherflow._src.ops.defs.grad_util import batchable, unbroadcast
+from featherflow._src.ops.registry import register_gradient
+
+_TRAINABLE_KINDS = "fc"
+
+
+def _unary(name):
+    """Registers fn(x, y, grad) -> dx as the gradient of unary op `name`."""
+
+    def wrap(fn):
+        @register_gradient(name)
+        def grad_fn(op, grad):
+            return fn(op.inputs[0], op.outputs[0], grad)
+
+        batchable(name)
+        return fn
+
+    return wrap
+
+
+def _binary(name):
+    """Registers fn(x, y, z, grad) -> (dx, dy) as the gradient of binary op `name`; both are
+    reduced to their input's shape."""
+
+    def wrap(fn):
+        @register_gradient(name)
+        def grad_fn(op, grad):
+            x, y = op.inputs
+            z = op.outputs[0]
+            gx, gy = fn(x, y, z, grad)
+            return (None if gx is None else unbroadcast(gx, x, z),
+                    None if gy is None else unbroadcast(gy, y, z))
+
+        batchable(name)
+        return fn
+
+    return wrap
+
+
+c = m.conj
+
+
+def _mask(cond, like):
+    """A 0/1 tensor of `like`'s dtype from a bool tensor."""
+    return m.cast(cond, like.dtype)
+
+
+# -- unary ------------------------------------------------------------------------------------
+@_unary("Neg")
+def _neg(x, y, g):
+    return -g
+
+
+@_unary("Abs")
+def _abs(x, y, g):
+    return g * m.sign(x)
+
+
+@_unary("ComplexAbs")
+def _complex_abs(x, y, g):
+    # d|z| pulls back to g * z / |z| (0 at z = 0).
+    return m.divide_no_nan(m.cast(g, x.dtype) * x, m.cast(y, x.dtype))
+
+
+@_unary("Sign")
+def _sign(x, y, g):
+    return g * 0
+
+
+for _name in ("Floor", "Ceil", "Round", "Rint"):
+    # Piecewise constant: TensorFlow returns no gradient at all.
+    register_gradient(_name)(lambda op, grad: None)
+    batchable(_name)
+
+
+@_unary("Square")
+def _square(x, y, g):
+    return g * (c(x) * 2)
+
+
+@_unary("Sqrt")
+def _sqrt(x, y, g):
+    return g * 0.5 / c(y)
+
+
+@_unary("Rsqrt")
+def _rsqrt(x, y, g):
+    return g * (c(y) * c(y) * c(y)) * -0.5
+
+
+@_unary("Exp")
+def _exp(x, y, g):
+    return g * c(y)
+
+
+@_unary("Expm1")
+def _expm1(x, y, g):
+    return g * c(m.exp(x))
+
+
+@_unary("Log")
+def _log(x, y, g):
+    return g * m.reciprocal(c(x))
+
+
+@_unary("Log1p")
+def _log1p(x, y, g):
+    return g * m.reciprocal(c(x) + 1)
+
+
+@_unary("Sin")
+def _sin(x, y, g):
+    return g * c(m.cos(x))
+
+
+@_unary("Cos")
+def _cos(x, y, g):
+    return -g * c(m.sin(x))
+
+
+@_unary("Tan")
+def _tan(x, y, g):
+    sec = m.reciprocal(m.cos(c(x)))
+    return g * (sec * sec)
+
+
+@_unary("Asin")
+def _asin(x, y, g):
+    return g * m.rsqrt(1 - c(x) * c(x))
+
+
+@_unary("Acos")
+def _acos(x, y, g):
+    return -g * m.rsqrt(1 - c(x) * c(x))
+
+
+@_unary("Atan")
+def _atan(x, y, g):
+    return g * m.reciprocal(1 + c(x) * c(x))
+
+
+@_unary("Sinh")
+def _sinh(x, y, g):
+    return g * c(m.cosh(x))
+
+
+@_unary("Cosh")
+def _cosh(x, y, g):
+    return g * c(m.sinh(x))
+
+
+@_unary("Tanh")
+def _tanh(x, y, g):
+    yc = c(y)
+    return g * (1 - yc * yc)
+
+
+@_unary("Asinh")
+def _asinh(x, y, g):
+    return g / m.cosh(c(y))
+
+
+@_unary("Acosh")
+def _acosh(x, y, g):
+    return g / m.sinh(c(y))
+
+
+@_unary("Atanh")
+def _atanh(x, y, g):
+    return g * m.reciprocal(1 - c(x) * c(x))
+
+
+@_unary("Sigmoid")
+def _sigmoid(x, y, g):
+    yc = c(y)
+    return g * (yc * (1 - yc))
+
+
+@_unary("Reciprocal")
+def _reciprocal(x, y, g):
+    yc = c(y)
+    return -g * (yc * yc)
+
+
+@_unary("Erf")
+def _erf(x, y, g):
+    return g * (m.exp(-(x * x)) * (2 / math.sqrt(math.pi)))
+
+
+@_unary("Real")
+def _real(x, y, g):
+    return m.cast(g, x.dtype)
+
+
+@_unary("Imag")
+def _imag(x, y, g):
+    return m.cast(g, x.dtype) * 1j
+
+
+@_unary("Conj")
+def _conj(x, y, g):
+    return m.conj(g)
+
+
+@_unary("Angle")
+def _angle(x, y, g):
+    # d angle(z) pulls back to -g / (i * conj(z)) (TensorFlow's convention).
+    return -m.cast(g, x.dtype) / (m.conj(x) * 1j)
+
+
+# -- binary -----------------------------------------------------------------------------------
+@_binary("AddV2")
+def _add(x, y, z, g):
+    return g, g
+
+
+@_binary("Sub")
+def _sub(x, y, z, g):
+    return g, -g
+
+
+@_binary("Mul")
+def _mul(x, y, z, g):
+    return g * c(y), c(x) * g
+
+
+def _realdiv_grad(x, y, z, g):
+    yc = c(y)
+    return g / yc, g * (-c(x) / yc / yc)
+
+
+_binary("RealDiv")(_realdiv_grad)
+_binary("Div")(_realdiv_grad)
+
+
+@register_gradient("FloorDiv")
+def _floordiv(op, grad):
+    return None, None
+
+
+batchable("FloorDiv")
+
+
+@_binary("FloorMod")
+def _floormod(x, y, z, g):
+    return g, g * -m.floordiv(x, y)
+
+
+@_binary("Pow")
+def _pow(x, y, z, g):
+    xc, yc = c(x), c(y)
+    gx = g * (yc * m.pow(xc, yc - 1))
+    # log(x) only where it is defined (x > 0, or x != 0 for complex); 0 elsewhere.
+    if x.dtype.is_complex:
+        keep = _mask(m.not_equal(x, 0), x)
+    else:
+        keep = _mask(m.greater(x, 0), x)
+    safe = x * keep + (1 - keep)
+    gy = g * (c(z) * c(m.log(safe)) * keep)
+    return gx, gy
+
+
+@_binary("Maximum")
+def _maximum(x, y, z, g):
+    keep = _mask(m.greater_equal(x, y), g)
+    return g * keep, g * (1 - keep)
+
+
+@_binary("Minimum")
+def _minimum(x, y, z, g):
+    keep = _mask(m.less_equal(x, y), g)
+    return g * keep, g * (1 - keep)
+
+
+@_binary("SquaredDifference")
+def _squared_difference(x, y, z, g):
+    gx = g * (c(x - y) * 2)
+    return gx, -gx
+
+
+@_binary("DivNoNan")
+def _div_no_nan(x, y, z, g):
+    yc = c(y)
+    return m.divide_no_nan(g, yc), g * m.divide_no_nan(m.divide_no_nan(-c(x), yc), yc)
+
+
+@_binary("Xlogy")
+def _xlogy(x, y, z, g):
+    nonzero = _mask(m.not_equal(x, 0), x)
+    return g * m.xlogy(nonzero, c(y)), g * m.xdivy(c(x), c(y))
+
+
+@_binary("Xdivy")
+def _xdivy(x, y, z, g):
+    nonzero = _mask(m.not_equal(x, 0), x)
+    yc = c(y)
+    return g * m.xdivy(nonzero, yc), g * m.xdivy(-c(x), yc * yc)
+
+
+@_binary("Atan2")
+def _atan2(y, x, z, g):
+    # Atan2's first input is y: d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2).
+    inv = g / (x * x + y * y)
+    return x * inv, -y * inv
+
+
+# -- Cast and AddN ----------------------------------------------------------------------------
+@register_gradient("Cast")
+def _cast(op, grad):
+    src = op.inputs[0].dtype
+    if src._kind in _TRAINABLE_KINDS and op.outputs[0].dtype._kind in _TRAINABLE_KINDS:
+        return m.cast(grad, src)
+    return None
+
+
+@register_gradient("AddN")
+def _add_n(op, grad):
+    return [grad] * len(op.inputs)
+
+
+batchable("Cast", "AddN")
