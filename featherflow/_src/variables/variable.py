@@ -86,10 +86,18 @@ for _sym, _name in (("*", "imul"), ("/", "itruediv"), ("**", "ipow")):
                                 f"`out = var {_sym} value` if you need to get a new output Tensor.")
 
 
+# TensorFlow's DataTypeString names, used in its kernel-registry messages.
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def _type_string(dtype) -> str:
+    return _TF_TYPE_NAMES.get(dtype.name, dtype.name)
+
+
 def _no_kernel(op, dtype):
     return errors.InvalidArgumentError(
         None, None, f"No OpKernel was registered to support Op '{op}' used by {{{{node {op}}}}} "
-        f"with these attrs: [dtype=DT_{dtype.name.upper()}] [Op:{op}]")
+        f"with these attrs: [dtype=DT_{_type_string(dtype).upper()}] [Op:{op}]")
 
 
 class Variable:
@@ -232,8 +240,8 @@ class Variable:
         t = convert_to_tensor(indices)
         if t._dtype not in _INDEX:
             raise errors.InvalidArgumentError(
-                None, None, f"Value for attr 'Tindices' of {t._dtype.name} is not in the list of "
-                f"allowed values: int32, int64 [Op:{op}]")
+                None, None, f"Value for attr 'Tindices' of {_type_string(t._dtype)} is not in "
+                f"the list of allowed values: int32, int64 [Op:{op}]")
         return t
 
     # -- metadata ----------------------------------------------------------------------------
@@ -368,8 +376,8 @@ class Variable:
         value (OutOfRangeError at the limit)."""
         if self._dtype not in _INDEX:
             raise errors.InvalidArgumentError(
-                None, None, f"Value for attr 'T' of {self._dtype.name} is not in the list of "
-                "allowed values: int32, int64 [Op:ResourceCountUpTo]")
+                None, None, f"Value for attr 'T' of {_type_string(self._dtype)} is not in the "
+                "list of allowed values: int32, int64 [Op:ResourceCountUpTo]")
         with self._lock:
             if _getrefcount(self._buf) > _BASE:
                 self._install_buffer(self._handle._value)
@@ -504,6 +512,9 @@ def _inplace(kind):
 
 
 def _convert_variable(value, dtype=None, name=None, as_ref=False):
+    if dtype is not None and dtype is not value._dtype:
+        raise ValueError(f"Incompatible type conversion requested to type {dtype.name} for "
+                         f"`tf.Variable of type {value._dtype.name}. (Variable: {value!r})")
     return value.value()
 
 

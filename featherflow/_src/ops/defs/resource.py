@@ -69,7 +69,7 @@ def resource_gather(xp, buf, indices, batch_dims=0):
     return xp.take(buf, idx, axis=0)
 
 
-def _check_nd(xp, indices, shape, what):
+def _check_nd(xp, indices, shape, what, suffix=""):
     idx = xp.asarray(indices)
     k = idx.shape[-1] if idx.ndim else 0
     if idx.ndim == 0 or k > len(shape):
@@ -81,13 +81,15 @@ def _check_nd(xp, indices, shape, what):
     if bool(bad.any()):
         i = int(xp.argmax(bad))
         row = ", ".join(str(int(v)) for v in flat[i])
-        raise ValueError(f"indices[{i}] = [{row}] does not index into {what} {_dims(shape)}")
+        raise ValueError(f"indices[{i}] = [{row}] does not index into {what} {_dims(shape)}"
+                         f"{suffix}")
     return flat, k
 
 
 @primitive("ResourceGatherNd", same_dtype=0)
 def resource_gather_nd(xp, buf, indices):
-    flat, k = _check_nd(xp, indices, buf.shape, "param shape")
+    flat, k = _check_nd(xp, indices, buf.shape, "param shape",
+                        ", node name: ResourceGatherNd")
     out = buf[tuple(flat.T)] if k else xp.broadcast_to(buf, (flat.shape[0],) + buf.shape)
     return xp.array(out.reshape(tuple(xp.asarray(indices).shape[:-1]) + buf.shape[k:]), copy=True)
 
@@ -129,7 +131,8 @@ AssignSubVariableOp = _update("AssignSubVariableOp", np.subtract)
 def resource_count_up_to(xp, buf, limit=0):
     old = buf[()]
     if old >= limit:
-        raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        raise errors.OutOfRangeError(None, None,
+                                     f"Reached limit of {limit} [Op:ResourceCountUpTo]")
     buf[...] = old + 1
     return old
 
