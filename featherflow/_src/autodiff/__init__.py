@@ -1,3 +1,7 @@
 """Automatic differentiation. Importing the package registers the gradient functions of the
 primitives (the `ops/defs/*_grad.py` modules)."""
-from featherflow._src.ops.defs import elementwise_grad as _elementwise_grad  # noqa: F401
+# ruff: noqa: F401
+from featherflow._src.ops.defs import array_grad as _array_grad
+from featherflow._src.ops.defs import elementwise_grad as _elementwise_grad
+from featherflow._src.ops.defs import linalg_grad as _linalg_grad
+from featherflow._src.ops.defs import reduction_grad as _reduction_grad

@@ -18,6 +18,11 @@ def batchable(*names):
     BATCHABLE.update(names)
 
 
+def batch_rank(grad, out):
+    """How many leading batch axes `grad` carries beyond `out`'s shape."""
+    return len(grad._value.shape) - len(out._value.shape)
+
+
 def unbroadcast(grad, x, out):
     """`grad` (shaped [batch...] + out.shape) summed over the axes along which `x` was
     broadcast, and reshaped to [batch...] + x.shape."""
@@ -25,14 +30,20 @@ def unbroadcast(grad, x, out):
     xshape = x._value.shape
     if gshape == xshape:
         return grad
-    nb = len(gshape) - len(out._value.shape)
-    lead = len(gshape) - nb - len(xshape)
-    axes = list(range(nb, nb + lead))
-    axes += [nb + lead + i for i, d in enumerate(xshape) if d == 1 and gshape[nb + lead + i] != 1]
+    return sum_to(grad, xshape, batch_rank(grad, out))
+
+
+def sum_to(grad, shape, nb=0):
+    """Sums `grad` ([nb batch axes] + a shape `shape` broadcasts to) down to [batch] + shape."""
     from featherflow._src.api.array_ops import reshape  # noqa: PLC0415
     from featherflow._src.api.reduce_ops import reduce_sum  # noqa: PLC0415
 
+    gshape = grad._value.shape
+    shape = tuple(shape)
+    lead = len(gshape) - nb - len(shape)
+    axes = list(range(nb, nb + lead))
+    axes += [nb + lead + i for i, d in enumerate(shape) if d == 1 and gshape[nb + lead + i] != 1]
     if axes:
         grad = reduce_sum(grad, axes)
-    target = tuple(gshape[:nb]) + tuple(xshape)
+    target = tuple(gshape[:nb]) + shape
     return grad if grad._value.shape == target else reshape(grad, target)
