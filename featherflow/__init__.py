@@ -104,6 +104,9 @@ from featherflow._src.autodiff.custom_gradient import (
     no_gradient as no_gradient, stop_gradient as stop_gradient)
 from featherflow import test as test
 
+# -- conv, pooling, linalg [conv helper] ---------------------------------------------------------
+from featherflow._src.api.linalg_extra import norm as norm
+
 # -- modules [module helper] --------------------------------------------------------------------
 from featherflow._src.module.module import Module as Module
 

@@ -13,3 +13,8 @@ from featherflow._src.api.nn_ops import (
     swish as swish, tanh as tanh)
 
 # -- conv and pooling [conv helper] ---------------------------------------------------------------
+from featherflow._src.api.nn_conv import (
+    avg_pool as avg_pool, avg_pool1d as avg_pool1d, avg_pool2d as avg_pool2d, conv1d as conv1d,
+    conv2d as conv2d, conv2d_transpose as conv2d_transpose,
+    depthwise_conv2d as depthwise_conv2d, max_pool as max_pool, max_pool1d as max_pool1d,
+    max_pool2d as max_pool2d)

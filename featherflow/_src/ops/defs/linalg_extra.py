@@ -360,3 +360,35 @@ def _diag_grad(op, grad):
 @register_gradient("DiagPart")
 def _diag_part_grad(op, grad):
     return (execute(Diag, (grad,)),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Svd (used by the spectral matrix norm)
+# ---------------------------------------------------------------------------------------------
+@primitive("Svd", dtypes=INV_TYPES, num_outputs=-1)
+def svd_kernel(xp, x, compute_uv=True, full_matrices=False):
+    """[s] when not compute_uv, else [s, u, v] (v, not v^H, as TF)."""
+    a = _up(xp.asarray(x))
+    if not compute_uv:
+        s = xp.linalg.svd(a, compute_uv=False)
+        return [s.astype(x.dtype, copy=False)]
+    u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+    return [s.astype(x.dtype, copy=False), u.astype(x.dtype, copy=False),
+            _adj(xp, vh).astype(x.dtype, copy=False)]
+
+
+Svd = svd_kernel
+
+
+@register_gradient("Svd")
+def _svd_grad(op, grad_s, *grad_uv):
+    # The singular values' gradient, A -> U diag(gs) V^H. The singular vectors' gradient is not
+    # implemented: an op that used u or v cannot be differentiated (raises rather than lie).
+    from featherflow._src.api.array_ops import expand_dims  # noqa: PLC0415
+
+    if op.attrs.get("compute_uv", True):
+        raise NotImplementedError("The gradient of Svd with compute_uv=True is not implemented "
+                                  "in featherflow. Received: compute_uv=True")
+    a = op.inputs[0]
+    _, u, v = execute(Svd, (a,), {"compute_uv": True, "full_matrices": False})
+    return (_mm(u * expand_dims(grad_s, -2), v, adjoint_b=True),)
