@@ -1,4 +1,5 @@
-"""tf.Variable: values vs NumPy, in-place updates, copy-on-write, failed updates, threads, memory."""
+"""tf.Variable: values vs NumPy, in-place updates, copy-on-write, failed updates, threads,
+memory."""
 import gc
 import threading
 
@@ -302,3 +303,24 @@ def test_chain_and_metadata():
     assert v._shared_name == "c" and v._unique_id.startswith("c_")
     assert v.shape == tf.TensorShape([]) and v.get_shape() == v.shape
     assert tf.Variable(1.0)._unique_id != tf.Variable(1.0)._unique_id
+
+
+@pytest.mark.parametrize("spec", DEVICES)
+def test_sliced_assign_writes_through(spec):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    with tf.device(spec):
+        v = tf.Variable(a)
+    row = v[1]
+    np.testing.assert_array_equal(row.numpy(), a[1])
+    v[0, 1].assign_add(5.0)
+    v[::2, 3].assign_sub([1.0, 1.0])
+    v[1:3, 0].assign([7.0, 8.0])
+    ref = a.copy()
+    ref[0, 1] += 5.0
+    ref[::2, 3] -= 1.0
+    ref[1:3, 0] = [7.0, 8.0]
+    np.testing.assert_array_equal(v.numpy(), ref)
+    np.testing.assert_array_equal(row.numpy(), a[1])  # the earlier read kept its value
+    with pytest.raises(errors.InvalidArgumentError):
+        v[0:2, 1].assign([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(v.numpy(), ref)

@@ -1,5 +1,5 @@
 """Replays the snippets of tests/fixtures/variable_behaviour.json (recorded from TensorFlow by
-tools/record_variable_fixtures.py) with featherflow: same value, same exception class and message."""
+tools/record_variable_fixtures.py) with featherflow: same value, exception class and message."""
 import copy
 import json
 import os
