@@ -5,6 +5,7 @@ Axes, sizes and paddings are read on the host and checked here with TensorFlow's
 """
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy as np
@@ -58,7 +59,7 @@ def concat(values, axis, name="concat"):
     axis %= r
     for i, t in enumerate(tensors[1:], 1):
         s = t._value.shape
-        for j in range(r):
+        for j in builtins.range(r):
             if j != axis and s[j] != s0[j]:
                 raise _invalid(f"ConcatOp : Dimension {j} in both shapes must be equal: "
                                f"shape[0] = {_dims(s0)} vs. shape[{i}] = {_dims(s)}", "ConcatV2")
@@ -182,7 +183,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     mode_u = str(mode).upper()
     if mode_u not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
         raise ValueError('Value of argument `mode` expected to be one of "CONSTANT", "REFLECT", '
-                         f'or "SYMMETRIC". Received `mode` = {mode}')
+                         f'or "SYMMETRIC". Received `mode` = {mode_u}')
     p = np.asarray(_tensor(paddings).numpy() if is_tensor(paddings) else paddings)
     shape = x._value.shape
     op = "Pad" if mode_u == "CONSTANT" else "MirrorPad"
@@ -336,8 +337,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     if dtype is None:
         given = [_tensor(v) for v in (on_value, off_value) if v is not None]
         if len(given) == 2 and given[0]._dtype is not given[1]._dtype:
-            raise TypeError(f"dtype {given[0]._dtype!r} of on_value does not match dtype "
-                            f"{given[1]._dtype!r} of off_value")
+            raise TypeError(f"dtype <dtype: '{given[0]._dtype.name}'> of on_value does not "
+                            f"match dtype <dtype: '{given[1]._dtype.name}'> of off_value")
         dtype = given[0]._dtype if given else _dt.float32
     dtype = _dt.as_dtype(dtype)
     on = _tensor(1 if on_value is None else on_value, dtype=dtype)

@@ -55,7 +55,9 @@ def strided_key(shape, begin, end, strides, begin_mask, end_mask, ellipsis_mask,
         if shrink_axis_mask & bit:
             b = begin[i]
             if not -d <= b < d:
-                raise ValueError(f"slice index {b} of dimension {dim} out of bounds.")
+                # TF reports a negative index after adding the dimension (-4 of 3 -> -1).
+                raise ValueError(f"slice index {b + d if b < 0 else b} of dimension {dim} out "
+                                 "of bounds.")
             key.append(b + d if b < 0 else b)
         else:
             key.append(_canonical_slice(d, begin[i], end[i], s, begin_mask & bit,
