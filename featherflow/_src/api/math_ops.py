@@ -55,8 +55,6 @@ is_inf = _unary(ew.IsInf, "True where x is +-inf.")
 is_finite = _unary(ew.IsFinite, "True where x is finite.")
 logical_not = _unary(ew.LogicalNot, "Logical NOT, elementwise.")
 invert = _unary(ew.Invert, "Bitwise NOT, elementwise (tf.bitwise.invert).")
-real = _unary(ew.Real, "The real part of a complex tensor.")
-imag = _unary(ew.Imag, "The imaginary part of a complex tensor.")
 angle = _unary(ew.Angle, "The argument of a complex tensor.")
 
 
@@ -69,6 +67,26 @@ def abs(x, name=None):  # noqa: A001 - TF's name
     """
     x = tensor(x)
     return _execute(ew.ComplexAbs if x._dtype.is_complex else ew.Abs, (x,))
+
+
+def real(input, name=None):  # noqa: A002 - TF's name
+    """The real part of a complex tensor; a real numeric tensor is returned as it is."""
+    x = tensor(input)
+    if x._dtype.is_complex:
+        return _execute(ew.Real, (x,))
+    if x._dtype.is_numeric and not x._dtype.is_bool:
+        return x
+    raise TypeError(f"input must be a numeric tensor. Received: dtype {x._dtype!r}")
+
+
+def imag(input, name=None):  # noqa: A002 - TF's name
+    """The imaginary part of a complex tensor; zeros of the input's dtype for real input."""
+    x = tensor(input)
+    if x._dtype.is_complex:
+        return _execute(ew.Imag, (x,))
+    from featherflow._src.api.array_ops import zeros_like  # noqa: PLC0415
+
+    return zeros_like(x)
 
 
 def conj(x, name=None):
@@ -107,7 +125,6 @@ truncatemod = _binary(ew.TruncateMod, "Remainder of division rounding toward zer
 maximum = _binary(ew.Maximum, "Elementwise max(x, y), with broadcasting.")
 minimum = _binary(ew.Minimum, "Elementwise min(x, y), with broadcasting.")
 squared_difference = _binary(ew.SquaredDifference, "Returns (x - y)**2 elementwise.")
-divide_no_nan = _binary(ew.DivNoNan, "x / y, with 0 where y is 0.")
 xlogy = _binary(ew.Xlogy, "x * log(y), with 0 where x is 0.")
 xdivy = _binary(ew.Xdivy, "x / y, with 0 where x is 0.")
 less = _binary(ew.Less, "x < y elementwise.")
@@ -170,6 +187,20 @@ def truediv(x, y, name=None):
 
 
 divide = truediv
+
+
+def divide_no_nan(x, y, name=None):
+    """x / y, with 0 where y is 0; integers are cast to float first, as in truediv."""
+    if type(x) is not _ET or type(y) is not _ET:
+        x, y = pair(x, y)
+    d = x._dtype
+    if d not in _TRUEDIV_OK:
+        raise TypeError(f"Invalid dtype {d!r} in divide_no_nan: expected a float, complex or "
+                        f"integer tensor. Received: {d!r}")
+    target = _TRUEDIV.get(d)
+    if target is not None and y._dtype is d:
+        x, y = cast(x, target), cast(y, target)
+    return _execute(ew.DivNoNan, (x, y))
 
 
 def div(x, y, name=None):

@@ -155,7 +155,7 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     from featherflow._src.api import math_ops as m  # noqa: PLC0415
 
     x = tensor(input_tensor)
-    if not (x._dtype.is_floating or x._dtype.is_complex):
+    if x._dtype.is_integer:
         raise TypeError(f"Input must be either real or complex. Received integer type "
                         f"{x._dtype!r}.")
     axes = normalize_axes(x, axis, "Mean")

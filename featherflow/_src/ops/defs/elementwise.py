@@ -48,7 +48,7 @@ def _erf(xp, x):
     return v.astype(x.dtype)
 
 
-Abs = _unary("Abs", REAL, lambda xp, x: xp.abs(x))
+Abs = _unary("Abs", FLOATS + SIGNED_INTS, lambda xp, x: xp.abs(x))
 ComplexAbs = primitive("ComplexAbs", dtypes=_dt.COMPLEX)(lambda xp, x: xp.abs(x))
 Neg = _unary("Neg", SIGNED, lambda xp, x: -x)
 Sign = _unary("Sign", SIGNED, lambda xp, x: xp.sign(x))
@@ -72,13 +72,14 @@ Asinh = _unary("Asinh", FLOAT_COMPLEX, lambda xp, x: xp.arcsinh(x))
 Acosh = _unary("Acosh", FLOAT_COMPLEX, lambda xp, x: xp.arccosh(x))
 Atanh = _unary("Atanh", FLOAT_COMPLEX, lambda xp, x: xp.arctanh(x))
 Sigmoid = _unary("Sigmoid", FLOAT_COMPLEX, _sigmoid)
-Reciprocal = _unary("Reciprocal", FLOAT_COMPLEX + SIGNED_INTS, lambda xp, x: 1 / x
-                    if x.dtype.kind in "fc" else xp.floor_divide(1, x))
+# NOTE: test for integers with kind "iu": ml_dtypes' bfloat16 has kind "V", not "f".
+Reciprocal = _unary("Reciprocal", FLOAT_COMPLEX + SIGNED_INTS, lambda xp, x:
+                    xp.floor_divide(1, x) if x.dtype.kind in "iu" else 1 / x)
 Erf = _unary("Erf", FLOATS, _erf)
 Floor = _unary("Floor", FLOATS, lambda xp, x: xp.floor(x))
 Ceil = _unary("Ceil", FLOATS, lambda xp, x: xp.ceil(x))
 # Round half to even, as TensorFlow's Round.
-Round = _unary("Round", NUMBERS, lambda xp, x: xp.rint(x) if x.dtype.kind in "fc" else x)
+Round = _unary("Round", NUMBERS, lambda xp, x: x if x.dtype.kind in "iu" else xp.rint(x))
 Rint = _unary("Rint", FLOATS, _rint)
 IsNan = primitive("IsNan", dtypes=FLOATS, differentiable=False)(lambda xp, x: xp.isnan(x))
 IsInf = primitive("IsInf", dtypes=FLOATS, differentiable=False)(lambda xp, x: xp.isinf(x))
@@ -184,11 +185,12 @@ Div = _binary("Div", NUMBERS, _div)
 FloorDiv = _binary("FloorDiv", REAL, _floordiv)
 FloorMod = _binary("FloorMod", REAL, _floormod)
 TruncateDiv = _binary("TruncateDiv", REAL, _truncatediv, differentiable=False)
-TruncateMod = _binary("TruncateMod", REAL, _truncatemod, differentiable=False)
-Pow = _binary("Pow", NUMBERS, _pow)
+TruncateMod = _binary("TruncateMod", (_dt.int32, _dt.int64, _dt.float32, _dt.float64),
+                      _truncatemod, differentiable=False)
+Pow = _binary("Pow", FLOAT_COMPLEX + SIGNED_INTS, _pow)
 Maximum = _binary("Maximum", REAL, lambda xp, x, y: xp.maximum(x, y))
 Minimum = _binary("Minimum", REAL, lambda xp, x, y: xp.minimum(x, y))
-SquaredDifference = _binary("SquaredDifference", NUMBERS,
+SquaredDifference = _binary("SquaredDifference", FLOAT_COMPLEX + (_dt.int32, _dt.int64),
                             lambda xp, x, y: xp.square(xp.subtract(x, y)))
 DivNoNan = _binary("DivNoNan", FLOAT_COMPLEX, _div_no_nan)
 Xlogy = _binary("Xlogy", FLOAT_COMPLEX, _xlogy)

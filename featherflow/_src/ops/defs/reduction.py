@@ -42,7 +42,11 @@ def _prod(xp, x, axis=(), keep_dims=False):
 
 def _mean(xp, x, axis=(), keep_dims=False):
     kind = x.dtype.kind
-    if kind in "fc":
+    if kind not in "iu":  # bfloat16 has kind "V"
+        if xp.size(x) == 0:
+            # NaN (0/0) as TF, without NumPy's "Mean of empty slice" warning.
+            shape = _reduced_shape(xp.shape(x), axis, keep_dims)
+            return _scalar(xp.full(shape, np.nan, dtype=x.dtype))
         out = xp.mean(x, axis=axis, dtype=_acc(x), keepdims=keep_dims)
         return _scalar(out if out.dtype == x.dtype else out.astype(x.dtype))
     # Integer mean: the sum divided by the count, truncated toward zero (C's division, as TF);
@@ -82,11 +86,11 @@ def _extreme(fn, identity):
 
 
 def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    return np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf
 
 
 def _highest(dtype):
-    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+    return np.iinfo(dtype).max if dtype.kind in "iu" else np.inf
 
 
 def _all(xp, x, axis=(), keep_dims=False):
@@ -129,7 +133,7 @@ def _arg(fn, fill):
         if xp.shape(x)[axis] == 0:
             raise ValueError(f"Reduction axis {axis} is empty in shape "
                              f"[{','.join(str(n) for n in xp.shape(x))}]")
-        if x.dtype.kind == "f" and bool(xp.isnan(x).any()):
+        if x.dtype.kind not in "iub" and bool(xp.isnan(x).any()):
             # TF's comparisons skip NaN (the first non-NaN extreme wins); NumPy picks the NaN.
             x = xp.where(xp.isnan(x), fill, x)
         return _scalar(xp.asarray(fn(xp)(x, axis=axis)).astype(output_type))
@@ -137,7 +141,7 @@ def _arg(fn, fill):
     return kernel
 
 
-_ARG_TYPES = NUMBERS + BOOL
+_ARG_TYPES = REAL + BOOL
 ArgMax = primitive("ArgMax", dtypes=_ARG_TYPES, differentiable=False)(
     _arg(lambda xp: xp.argmax, -np.inf))
 ArgMin = primitive("ArgMin", dtypes=_ARG_TYPES, differentiable=False)(
