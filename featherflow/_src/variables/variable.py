@@ -23,6 +23,16 @@ from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import resource as R
 
 _execute = dispatch.execute
+_THREAD = context.THREAD
+
+
+def _watch_read(variable):
+    """Tells active GradientTapes that `variable` is being read (they may auto-watch it)."""
+    from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
+
+    variable_accessed(variable)
+
+
 _ET = EagerTensor
 _new = object.__new__
 _getrefcount = sys.getrefcount
@@ -218,6 +228,8 @@ class Variable:
             self._write_unlocked(op, inputs, attrs)
 
     def _read_unlocked(self):
+        if _THREAD.tapes:
+            _watch_read(self)
         t = _execute(R.read_variable, (self._handle,))
         t._dtype = self._dtype
         return t
@@ -295,6 +307,8 @@ class Variable:
     def value(self) -> EagerTensor:
         """The current value, as a tensor that aliases the buffer (it never changes later)."""
         with self._lock:
+            if _THREAD.tapes:
+                _watch_read(self)
             t = _execute(R.read_variable, (self._handle,))
         t._dtype = self._dtype
         return t
@@ -309,6 +323,8 @@ class Variable:
         """Rows `indices` of the variable (ResourceGather)."""
         idx = self._indices(indices, "ResourceGather")
         with self._lock:
+            if _THREAD.tapes:
+                _watch_read(self)
             t = _execute(R.resource_gather, (self._handle, idx))
         t._dtype = self._dtype
         return t
@@ -316,6 +332,8 @@ class Variable:
     def gather_nd(self, indices, name=None) -> EagerTensor:
         idx = self._indices(indices, "ResourceGatherNd")
         with self._lock:
+            if _THREAD.tapes:
+                _watch_read(self)
             t = _execute(R.resource_gather_nd, (self._handle, idx))
         t._dtype = self._dtype
         return t
