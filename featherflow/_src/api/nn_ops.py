@@ -100,8 +100,10 @@ def silu(features, beta: float = 1.0):
     """
     tf = _tf()
     features = tensor(features)
-    beta = like(beta, features)
-    return features * tf.sigmoid(beta * features)
+    if not is_tensor(beta) and beta == 1.0 or not features._dtype.is_floating:
+        # (non-float features raise sigmoid's InvalidArgumentError, as in TF)
+        return features * tf.sigmoid(features)
+    return features * tf.sigmoid(like(beta, features) * features)
 
 
 swish = silu
@@ -122,8 +124,10 @@ def _softmax_axis(logits: EagerTensor, axis, op_name: str) -> int:
     if ndim == 0:
         raise errors.InvalidArgumentError(
             None, None, f"logits must have >= 1 dimension, got [] [Op:{op_name}]")
+    # NOTE: negative on purpose: gradients may carry a leading batch axis (vectorized
+    # Jacobians), and a negative axis still names the same dimension there.
     if axis is None:
-        return ndim - 1
+        return -1
     if is_tensor(axis):
         axis = tensor(axis).numpy()
     axis = int(axis)
@@ -131,7 +135,7 @@ def _softmax_axis(logits: EagerTensor, axis, op_name: str) -> int:
         raise errors.InvalidArgumentError(
             None, None, f"`dim` must be in the range [{-ndim}, {ndim}) where {ndim} is the number "
             f"of dimensions in the input. Received: dim={axis}")
-    return axis % ndim
+    return axis % ndim - ndim
 
 
 def softmax(logits, axis=None, name=None):
@@ -373,10 +377,10 @@ def moments(x, axes, shift=None, keepdims: bool = False, name=None):
     x = tensor(x)
     y = tf.cast(x, _dt.float32) if x._dtype in (_dt.float16, _dt.bfloat16) else x
     mean = tf.reduce_mean(y, axes, keepdims=True)
-    # NOTE: the variance's gradient does not flow through the mean (it is zero at the mean
-    # anyway); stopping it keeps second-order gradients as TF's.
-    centre = tf.stop_gradient(mean) if hasattr(tf, "stop_gradient") else mean
-    variance = tf.reduce_mean(tf.math.squared_difference(y, centre), axes, keepdims=True)
+    # NOTE: TF stops the gradient through `mean` here. That leaves first-order gradients
+    # unchanged (the term sums to zero) but makes second-order ones wrong; we keep the
+    # exact derivative (docs/compat.md).
+    variance = tf.reduce_mean(tf.math.squared_difference(y, mean), axes, keepdims=True)
     if not keepdims:
         squeeze_axes = axes if isinstance(axes, (list, tuple)) else [axes]
         mean = tf.squeeze(mean, squeeze_axes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from featherflow._src.ops.defs.grad_util import batchable
 from featherflow._src.ops.registry import FLOATS, REAL, primitive, register_gradient
 
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -203,3 +204,8 @@ def _log_softmax_grad(op, grad):
     axis = op.attrs.get("axis", -1)
     return [grad - tf.exp(y) * tf.reduce_sum(grad, axis=axis, keepdims=True)]
 
+
+# Every gradient above is elementwise in `grad` or reduces over a negative axis, so it accepts
+# a leading batch axis (vectorized Jacobians). Public wrappers always pass negative axes.
+batchable("Relu", "Relu6", "LeakyRelu", "Elu", "Selu", "Gelu", "Softplus", "Softsign",
+          "Softmax", "LogSoftmax")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework import errors
+from featherflow._src.ops.defs.grad_util import batchable
 from featherflow._src.ops.registry import FLOATS, primitive, register_gradient
 
 
@@ -99,7 +100,7 @@ def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
     if x.size == 0:
         return _down(xp.zeros(labels.shape, x.dtype), xp.asarray(features))
     picked = xp.take_along_axis(_log_softmax(xp, x, -1), labels[..., None].astype(xp.intp), -1)
-    return _down(-picked[..., 0], xp.asarray(features))
+    return _down(0.0 - picked[..., 0], xp.asarray(features))  # 0 - p: no -0.0 for p == 0
 
 
 @register_gradient("SparseSoftmaxCrossEntropyWithLogits")
@@ -109,3 +110,9 @@ def _sparse_softmax_ce_grad(op, grad):
     classes = logits.shape[-1]
     onehot = tf.one_hot(labels, classes, dtype=logits.dtype)
     return [tf.expand_dims(grad, -1) * (tf.nn.softmax(logits) - onehot), None]
+
+
+# The gradients broadcast `grad` from the right (the class axis is a negative index), so they
+# accept a leading batch axis (vectorized Jacobians).
+batchable("SigmoidCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits",
+          "SparseSoftmaxCrossEntropyWithLogits")
