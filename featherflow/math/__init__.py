@@ -28,3 +28,12 @@ from featherflow._src.api.reduce_ops import (
     reduce_logsumexp as reduce_logsumexp, reduce_std as reduce_std,
     reduce_variance as reduce_variance)
 from featherflow._src.api.sort_ops import top_k as top_k
+# -- segment reductions, softmax aliases [nn helper] --------------------------------------------
+from featherflow._src.api.nn_ops import (
+    l2_normalize as l2_normalize, log_softmax as log_softmax, softmax as softmax,
+    softplus as softplus, softsign as softsign)
+from featherflow._src.api.segment_ops import (
+    segment_max as segment_max, segment_mean as segment_mean, segment_sum as segment_sum,
+    unsorted_segment_max as unsorted_segment_max,
+    unsorted_segment_mean as unsorted_segment_mean,
+    unsorted_segment_sum as unsorted_segment_sum)
