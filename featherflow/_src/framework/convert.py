@@ -73,7 +73,7 @@ def _infer_host(value):
         return np.asarray(value, np.complex128)
     a = _sequence_array(value)
     kinds = _python_kinds(value)
-    if len(kinds) > 1 and not kinds <= {"int", "float"}:
+    if len(kinds) > 1 and not kinds <= {"int", "float", "complex"}:
         raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
     if a.dtype.kind == "f" and a.dtype.itemsize == 8 and "np64" not in kinds:
         return a.astype(np.float32)
