@@ -70,7 +70,10 @@ def Pack(xp, *xs, axis):
 @primitive("Unpack", num_outputs=-1)
 def Unpack(xp, x, *, num, axis):
     x = xp.asarray(x)
-    return [xp.take(x, i, axis=axis) for i in range(num)]
+    out = [xp.take(x, i, axis=axis) for i in range(num)]
+    if x.dtype == object and x.ndim == 1:  # elements of a string vector are bytes objects
+        out = [xp.array(v, dtype=object) for v in out]
+    return out
 
 
 @primitive("SplitV", num_outputs=-1)

@@ -87,6 +87,8 @@ def StridedSlice(xp, x, *, begin, end, strides, begin_mask=0, end_mask=0, ellips
     key = strided_key(x.shape, begin, end, strides, begin_mask, end_mask, ellipsis_mask,
                       new_axis_mask, shrink_axis_mask)
     out = x[key] if key else x
+    if not hasattr(out, "dtype"):  # one element of a string (object) array
+        return xp.array(out, dtype=object)
     # A copy: a small slice must not keep its (possibly large) source buffer alive.
     return out.copy() if hasattr(out, "base") and out.base is not None else out
 
@@ -117,7 +119,8 @@ def GatherV2(xp, params, indices, *, axis, batch_dims=0):
     params, indices = xp.asarray(params), xp.asarray(indices)
     _check_range(xp, indices, params.shape[axis])
     if batch_dims == 0:
-        return xp.take(params, indices, axis=axis)
+        out = xp.take(params, indices, axis=axis)
+        return out if hasattr(out, "dtype") else xp.array(out, dtype=object)
     batch = params.shape[:batch_dims]
     nb = 1
     for d in batch:
