@@ -222,7 +222,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     labels = tensor(labels)
     lr, gr = labels.ndim, logits.ndim
     if gr == 0:
-        raise ValueError(f"Logits cannot be scalars - received shape {logits.shape}.")
+        raise ValueError(f"`logits` cannot be a scalar. Received logits={logits.numpy()}`")
     if lr != gr - 1:
         raise ValueError("`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
                          f"labels.shape={labels.shape} of rank {lr} and "
