@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --upgrade pip || echo "(pip upgrade skipped; the bundled pip is used)"
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
@@ -18,8 +18,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	FEATHERFLOW_SIMULATED_GPUS=2 $(BIN)/python -m pytest tests
 
+# Extra arguments, e.g. make bench BENCH_ARGS="--tf-python /path/to/python-with-tensorflow"
+BENCH_ARGS ?=
+
 bench: $(VENV)/.installed
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 .venv-compat/bin/python:
 	$(PY) -m venv .venv-compat

@@ -76,7 +76,9 @@ def main(argv=None):
         versions.update(tf_versions or {})
     text = harness.table(cases, results)
     missing = [f for f in ("tensorflow", "torch") if not any(f in r for r in results.values())]
-    header = (f"Python {platform.python_version()} on {platform.machine()}, "
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    header = (f"Python {platform.python_version()} on {platform.machine()} "
+              f"({os.cpu_count()} CPUs, load average {load:.1f} at the end), "
               + ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
               + (f"; not importable: {', '.join(missing)}" if missing else ""))
     print(header)
@@ -97,7 +99,9 @@ if args.tf_python else ''}`. Times are the median of {args.repeat} runs, each lo
 {args.min_time} s, divided by the calls in it. "ff/NumPy" is featherflow's time over raw NumPy's
 doing the same work (0-d float32 arrays for scalars); "NumPy alt." is a second, faster NumPy
 baseline where one exists (NumPy scalars), reported for honesty. featherflow runs on CPU:0 with
-inputs placed there, TensorFlow with its GPUs hidden.
+inputs placed there, TensorFlow with its GPUs hidden. The frameworks of one case take turns within
+each repeat, so load on the machine hits them alike; absolute times on a busy machine (see the
+load average below) still vary between runs by up to 2x.
 
 {header}
 

@@ -50,16 +50,19 @@ def discover():
     return cases
 
 
-def time_call(fn, repeat=7, min_time=0.1):
-    """Median seconds per call of `fn` over `repeat` runs of enough calls to last `min_time`."""
+def calibrate(fn, min_time=0.1):
+    """A Timer for `fn` and the number of calls that lasts at least `min_time` seconds."""
     timer = timeit.Timer(fn)
     number = 1
-    while True:  # like Timer.autorange, but to a chosen duration
-        if timer.timeit(number) >= min_time:
-            break
+    while timer.timeit(number) < min_time:  # like Timer.autorange, to a chosen duration
         number *= 2 if number < 8 else 4
-    runs = timer.repeat(repeat=repeat, number=number)
-    return statistics.median(runs) / number
+    return timer, number
+
+
+def time_call(fn, repeat=7, min_time=0.1):
+    """Median seconds per call of `fn` over `repeat` runs of enough calls to last `min_time`."""
+    timer, number = calibrate(fn, min_time)
+    return statistics.median(timer.repeat(repeat=repeat, number=number)) / number
 
 
 def import_framework(framework):
@@ -78,6 +81,7 @@ def run(cases, frameworks, repeat=7, min_time=0.1, log=None):
     results = {}
     for case in cases:
         row = results.setdefault(case.name, {})
+        timers = {}
         for f in frameworks:
             factory, mod = case.factory(f), modules[f]
             if factory is None or mod is None:
@@ -90,7 +94,15 @@ def run(cases, frameworks, repeat=7, min_time=0.1, log=None):
                 if log:
                     log(f"  {case.name:<28} {f:<12} {row[f]}")
                 continue
-            row[f] = time_call(fn, repeat, min_time)
+            timers[f] = calibrate(fn, min_time)
+        # NOTE: the frameworks of one case take turns within each repeat, so a burst of load on
+        # the machine hits all of them alike and the ratios stay meaningful.
+        runs = {f: [] for f in timers}
+        for _ in range(repeat):
+            for f, (timer, number) in timers.items():
+                runs[f].append(timer.timeit(number) / number)
+        for f in timers:
+            row[f] = statistics.median(runs[f])
             if log:
                 log(f"  {case.name:<28} {f:<12} {_fmt_time(row[f])}")
     return results
