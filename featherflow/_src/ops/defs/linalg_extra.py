@@ -179,8 +179,8 @@ def _diag_index(xp, rows, cols, k):
 def matrix_diag_kernel(xp, d, k=0, num_rows=-1, num_cols=-1, padding_value=0):
     d = xp.asarray(d)
     n = d.shape[-1]
-    rows = num_rows if num_rows >= 0 else n + max(-k, 0)
-    cols = num_cols if num_cols >= 0 else n + max(k, 0)
+    rows = num_rows if num_rows >= 0 else n + abs(k)
+    cols = num_cols if num_cols >= 0 else n + abs(k)
     if _diag_len(rows, cols, k) != n:
         raise ValueError(f"The number of diagonal elements ({n}) does not match a "
                          f"[{rows}, {cols}] matrix with k = {k}")
