@@ -109,7 +109,7 @@ def aggregate(grads):
     if len(grads) == 1:
         return grads[0]
     if all(_is_slices(g) for g in grads):
-        from featherflow._src.api.array_ops import concat  # noqa: PLC0415
+        from featherflow._src.api.manip_ops import concat  # noqa: PLC0415
 
         g0 = grads[0]
         return type(g0)(concat([g.values for g in grads], 0),
@@ -262,16 +262,23 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
     return pack_as(sources, result)
 
 
-def _batchable(nodes, source_ids):
-    """True when every op on a path from the sources has a gradient that takes a batch axis."""
+def _batchable(nodes, source_ids, target_id):
+    """True when every op between the sources and the target has a gradient that takes a
+    leading batch axis (grad_util.BATCHABLE)."""
     reach = set(source_ids)
-    for op, inputs, _attrs, outputs in nodes:
-        for t in inputs:
+    path = []
+    for node in nodes:
+        for t in node[1]:
             if id(t) in reach:
-                if op.name not in grad_util.BATCHABLE:
-                    return False
-                reach.update(id(o) for o in outputs)
+                path.append(node)
+                reach.update(id(o) for o in node[3])
                 break
+    needed = {target_id}
+    for op, inputs, _attrs, outputs in reversed(path):
+        if any(id(o) in needed for o in outputs):
+            if op.name not in grad_util.BATCHABLE:
+                return False
+            needed.update(id(t) for t in inputs)
     return True
 
 
@@ -292,7 +299,7 @@ def _jacobian_flat(tape, y, tracked, vectorize, host_seeds):
     source_ids = {id(s) for s in tracked}
     if y._dtype not in TRAINABLE or n == 0:
         return [None] * len(tracked)
-    if vectorize and _batchable(tape._nodes, source_ids):
+    if vectorize and _batchable(tape._nodes, source_ids, id(y)):
         grads = backward(tape._nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, batch=n)
         return [_densify(aggregate(grads[id(s)])) if id(s) in grads else None for s in tracked]
     rows = [[] for _ in tracked]

@@ -94,6 +94,11 @@ def custom_gradient(f=None):
                             f"'variables', since function uses variables: {variables}")
         if not _THREAD.tapes:
             return result
+        # The reads inside `f` were hidden from the tapes: report the variables now so that
+        # tapes watching accessed variables see them.
+        for a in flat_args + variables:
+            if _tape.variable_handle(a) is not None:
+                _tape.variable_accessed(a)
         inputs = [_input_tensor(a) for a in flat_args] + [v.handle for v in variables]
         flat_out = flatten(result)
         input_ids = {id(t) for t in inputs}

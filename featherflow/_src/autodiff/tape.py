@@ -102,7 +102,9 @@ class GradientTape:
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
         self._recording = False
-        self._clear()
+        # None until entered (or watched): like TF, such a tape cannot differentiate.
+        self._nodes = self._watched = None
+        self._variables = {}
 
     def _clear(self):
         self._nodes = []
@@ -173,8 +175,6 @@ class GradientTape:
 
     def watched_variables(self):
         """The variables this tape watched, in the order they were first watched."""
-        if self._nodes is None:
-            return ()
         return tuple(self._variables.values())
 
     # -- differentiation ------------------------------------------------------------------
@@ -194,7 +194,6 @@ class GradientTape:
             # Frees every saved value: the tape can not be used again.
             self._nodes = None
             self._watched = None
-            self._variables = {}
 
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients="none"):

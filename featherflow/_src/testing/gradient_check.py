@@ -31,7 +31,7 @@ def _vjp_dot(f, xs, u, v):
         tape.watch(xs)
         y = f(*xs)
     grads = tape.gradient(y, xs, output_gradients=constant(u, dtype=y.dtype))
-    terms = [reduce_sum(cast(g, _dt.float64) * constant(vi)) for g, vi in zip(grads, v)
+    terms = [reduce_sum(cast(g, _dt.float64) * constant(np.asarray(vi, np.float64), dtype=_dt.float64)) for g, vi in zip(grads, v)
              if g is not None]
     return add_n(terms) if terms else constant(0.0, dtype=_dt.float64)
 
@@ -44,15 +44,20 @@ def check_grads(f, xs, order=1, rtol=1e-6, atol=1e-8, eps=1e-6, seed=0):
     """
     from featherflow._src.framework.convert import constant  # noqa: PLC0415
 
+    def const(a):
+        # NOTE: an explicit dtype: 0-d arithmetic on host gives NumPy scalars, which must stay
+        # float64 whatever conversion infers for them.
+        return constant(np.asarray(a, dtype=np.float64), dtype=_dt.float64)
+
     rng = np.random.default_rng(seed)
     hosts = [np.asarray(x, dtype=np.float64) for x in xs]
-    ts = [constant(h) for h in hosts]
+    ts = [const(h) for h in hosts]
     y0 = _host(f(*ts))
-    u = rng.standard_normal(y0.shape)
-    v = [rng.standard_normal(h.shape) for h in hosts]
+    u = np.asarray(rng.standard_normal(y0.shape))
+    v = [np.asarray(rng.standard_normal(h.shape)) for h in hosts]
     analytic = float(_host(_vjp_dot(f, ts, u, v)))
-    plus = _host(f(*[constant(h + eps * d) for h, d in zip(hosts, v)]))
-    minus = _host(f(*[constant(h - eps * d) for h, d in zip(hosts, v)]))
+    plus = _host(f(*[const(h + eps * d) for h, d in zip(hosts, v)]))
+    minus = _host(f(*[const(h - eps * d) for h, d in zip(hosts, v)]))
     numeric = float(np.sum(u * (plus - minus)) / (2 * eps))
     if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
         raise AssertionError(f"gradient check failed (order {order}): analytic <u, J v> = "
