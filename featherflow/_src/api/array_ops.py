@@ -54,8 +54,9 @@ def _dim_value(d, whole):
 
 def shape_arg(shape) -> tuple:
     """A shape-like argument as a tuple of Python ints (may contain negatives; callers check)."""
-    if type(shape) is tuple and all(type(d) is int for d in shape):
-        return shape
+    t = type(shape)
+    if (t is tuple or t is list) and all(type(d) is int for d in shape):
+        return tuple(shape)
     if isinstance(shape, TensorShape):
         if shape.rank is None:
             raise ValueError(f"Cannot create a tensor of unknown rank. Received: shape={shape}")

@@ -101,10 +101,14 @@ def getitem(tensor, key):
     >>> x[1, ::-1].numpy()
     array([6, 5, 4], dtype=int32)
     """
-    if _is_bool_key(key):
+    t = type(key)
+    if t is int:  # the common x[i]: skip building the general spec
+        return _execute(I.StridedSlice, (tensor,), {"begin": (key,), "end": (key + 1,),
+                                                    "strides": (1,), "shrink_axis_mask": 1})
+    if t is not tuple and t is not slice and _is_bool_key(key):
         from featherflow._src.api.indexing_ops import boolean_mask  # noqa: PLC0415
 
         return boolean_mask(tensor, key)
-    if type(key) is not tuple:
+    if t is not tuple:
         key = tuple(key) if isinstance(key, list) else (key,)
     return _execute(I.StridedSlice, (tensor,), _spec(key))
