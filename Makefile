@@ -15,8 +15,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/python examples/variables_tour.py
 
+# Extra pytest arguments, e.g. make test PYTEST_ARGS="-x tests/module"
+PYTEST_ARGS ?=
+
 test: $(VENV)/.installed
-	FEATHERFLOW_SIMULATED_GPUS=2 $(BIN)/python -m pytest tests
+	FEATHERFLOW_SIMULATED_GPUS=2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 # Extra arguments, e.g. make bench BENCH_ARGS="--tf-python /path/to/python-with-tensorflow"
 BENCH_ARGS ?=
