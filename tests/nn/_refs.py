@@ -40,8 +40,9 @@ def gelu_tanh(x):
 
 
 def leaky_relu(x, alpha=0.2):
+    # TF's LeakyRelu attr `alpha` is a 32-bit float, whatever the features' dtype.
     x = f64(x)
-    return np.where(x > 0, x, alpha * x)
+    return np.where(x > 0, x, float(np.float32(alpha)) * x)
 
 
 def softplus(x):

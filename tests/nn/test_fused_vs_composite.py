@@ -40,7 +40,7 @@ IDS4 = np.array([0, 0, 1, 3])
 ROWS = [
     ("relu", tf.nn.relu, lambda x: tf.maximum(x, 0.0)),
     ("relu6", lambda x: tf.nn.relu6(3 * x), lambda x: tf.minimum(tf.maximum(3 * x, 0.0), 6.0)),
-    ("leaky_relu", lambda x: tf.nn.leaky_relu(x, 0.3), lambda x: tf.where(x > 0, x, 0.3 * x)),
+    ("leaky_relu", lambda x: tf.nn.leaky_relu(x, 0.3), lambda x: tf.where(x > 0, x, float(np.float32(0.3)) * x)),
     ("elu", tf.nn.elu, lambda x: tf.where(x < 0, tf.math.expm1(x), x)),
     ("selu", tf.nn.selu, lambda x: SCALE * tf.where(x < 0, ALPHA * tf.math.expm1(x), x)),
     ("gelu", tf.nn.gelu, lambda x: 0.5 * x * (1 + tf.math.erf(x / math.sqrt(2.0)))),

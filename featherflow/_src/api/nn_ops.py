@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from featherflow._src.api._args import like, tensor
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework import errors
@@ -88,7 +90,8 @@ def leaky_relu(features, alpha: float = 0.2, name=None):
         features = _tf().cast(features, _dt.float32)
     if is_tensor(alpha):
         alpha = tensor(alpha).numpy()
-    return _execute(act.LeakyRelu, (features,), {"alpha": float(alpha)})
+    # NOTE: TF's LeakyRelu attr `alpha` is a 32-bit float, also for float64 features.
+    return _execute(act.LeakyRelu, (features,), {"alpha": float(np.float32(alpha))})
 
 
 def silu(features, beta: float = 1.0):
