@@ -69,7 +69,7 @@ def gelu(features, approximate: bool = False, name=None):
 
     >>> import featherflow as tf
     >>> tf.nn.gelu(tf.constant([0.0, 1.0])).numpy()
-    array([0.       , 0.8413447], dtype=float32)
+    array([0.       , 0.8413448], dtype=float32)
     """
     features = tensor(features)
     if not features._dtype.is_floating:
