@@ -161,3 +161,20 @@ def test_indexed_slices_flow():
     g = t.gradient(y3, w)
     assert not isinstance(g, tf.IndexedSlices)
     np.testing.assert_array_equal(tf.convert_to_tensor(g).numpy(), [3.0, 1.0, 2.0])
+
+
+def test_gather_on_variable_gives_indexed_slices():
+    # Values checked against TF 2.21: two gathers concatenate in recording order; mixed with a
+    # dense gradient the result is dense.
+    w = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.gather(w, [0, 0, 2])) + tf.reduce_sum(tf.gather(w, [1]))
+    g = t.gradient(y, w)
+    assert isinstance(g, tf.IndexedSlices)
+    np.testing.assert_array_equal(g.indices.numpy(), [0, 0, 2, 1])
+    np.testing.assert_array_equal(g.dense_shape.numpy(), [3])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.gather(w, [0, 0, 2])) + tf.reduce_sum(w)
+    g = t.gradient(y, w)
+    assert not isinstance(g, tf.IndexedSlices)
+    np.testing.assert_array_equal(g.numpy(), [3.0, 1.0, 2.0])

@@ -111,6 +111,8 @@ def aggregate(grads):
     if all(_is_slices(g) for g in grads):
         from featherflow._src.api.manip_ops import concat  # noqa: PLC0415
 
+        # The walk meets the last-recorded use first: concatenate in recording order, as TF.
+        grads = grads[::-1]
         g0 = grads[0]
         return type(g0)(concat([g.values for g in grads], 0),
                         concat([g.indices for g in grads], 0), g0.dense_shape)

@@ -37,3 +37,20 @@ def _transpose(op, grad):
 
 
 batchable("Reshape", "Identity", "BroadcastTo", "Transpose")
+
+
+@register_gradient("GatherV2")
+def _gather(op, grad):
+    # Along axis 0 the gradient is sparse: the upstream rows at the gathered indices.
+    from featherflow._src.api.array_ops import reshape  # noqa: PLC0415
+    from featherflow._src.framework.convert import constant  # noqa: PLC0415
+    from featherflow._src.framework.indexed_slices import IndexedSlices  # noqa: PLC0415
+
+    params, indices = op.inputs
+    if op.attrs.get("axis", 0) != 0 or op.attrs.get("batch_dims", 0) != 0:
+        raise NotImplementedError("The gradient of GatherV2 is implemented for axis=0 and "
+                                  f"batch_dims=0 only. Received: attrs={op.attrs}")
+    pshape = tuple(params._value.shape)
+    flat = reshape(indices, (-1,))
+    values = reshape(grad, (flat._value.shape[0],) + pshape[1:])
+    return IndexedSlices(values, flat, constant(list(pshape), dtype=indices.dtype)), None
