@@ -50,6 +50,9 @@ def _is_python_value(value) -> bool:
 
 def _infer_host(value):
     """A host array for a value with no requested dtype, inferred as TensorFlow does."""
+    if isinstance(value, np.generic):  # before float: np.float64 subclasses float, keeps float64
+        a = np.asarray(value)
+        return _to_bytes_array(a) if a.dtype.kind in "SU" else a
     if isinstance(value, float):
         return np.asarray(value, np.float32)
     if isinstance(value, bool):

@@ -26,13 +26,24 @@ _new = object.__new__
 _ndarray = np.ndarray
 
 # NumPy warns on float overflow, 0/0 and friends, where TensorFlow computes inf/nan silently.
-# Kernels live in featherflow._src.ops.defs, and NumPy attributes its warnings to the calling
-# Python frame, so one warnings filter on that package silences exactly the kernels' warnings at
-# no per-op cost (a per-op np.errstate costs more than a scalar add). The test configuration
-# repeats this filter above its "error" rule.
+# Two mechanisms, chosen per op (OpDef.quiet):
+# - Plain ufunc/operator kernels (the elementwise table): NumPy credits their warnings to the
+#   calling Python frame, which is in featherflow._src.ops.defs, so one warnings filter on that
+#   package silences them at no per-op cost (a per-op np.errstate costs more than a scalar add).
+#   The test configuration repeats this filter above its "error" rule.
+# - Every other kernel runs under NumPy's "ignore" error state, set through its context variable
+#   (one set/reset, ~0.25 us), because NumPy's Python-level functions warn from NumPy's modules.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"featherflow\._src\.ops\.defs")
 warnings.filterwarnings("ignore", category=np.exceptions.ComplexWarning,
                         module=r"featherflow\._src\.ops\.defs")
+try:
+    from numpy._core import _ufunc_config as _ufc  # NumPy 2
+
+    _ERRVAR = _ufc._extobj_contextvar
+    with np.errstate(all="ignore"):
+        _IGNORE = _ERRVAR.get()
+except (ImportError, AttributeError):  # pragma: no cover - other NumPy versions
+    _ERRVAR = _IGNORE = None
 
 # Set by autodiff/tape.py: record(op, inputs, attrs, outputs) for the active tapes.
 _recorder = None
@@ -43,8 +54,20 @@ def set_recorder(fn):
     _recorder = fn
 
 
-def _run_kernel(op, xp, arrays, attrs):
-    return op.kernel(xp, *arrays, **attrs) if attrs else op.kernel(xp, *arrays)
+def _run_quiet(op, xp, arrays, attrs):
+    """Runs a kernel under NumPy's "ignore" error state; translates its errors to TF's."""
+    tok = _ERRVAR.set(_IGNORE) if _ERRVAR is not None else None
+    try:
+        return op.kernel(xp, *arrays, **attrs) if attrs else op.kernel(xp, *arrays)
+    except _FF_ERRORS:
+        raise
+    except Exception as e:  # noqa: BLE001 - translated to TF's error classes
+        if type(e).__name__ == "HostLeakError":
+            raise
+        raise _translate(e, op) from e
+    finally:
+        if tok is not None:
+            _ERRVAR.reset(tok)
 
 
 def _translate(e: Exception, op: OpDef) -> Exception:
@@ -76,17 +99,20 @@ def execute(op, inputs=(), attrs=None):
             else:
                 if not ok:
                     op.validate(inputs, attrs)
-                try:
-                    if attrs:
-                        out = op.kernel(dev.xp, *[t._value for t in inputs], **attrs)
-                    elif len(inputs) == 2:
-                        out = op.kernel(dev.xp, x._value, inputs[1]._value)
-                    else:
-                        out = op.kernel(dev.xp, *[t._value for t in inputs])
-                except _FF_ERRORS:
-                    raise
-                except Exception as e:  # noqa: BLE001 - translated to TF's error classes
-                    raise _translate(e, op) from e
+                if op.quiet:
+                    out = _run_quiet(op, dev.xp, [t._value for t in inputs], attrs)
+                else:
+                    try:
+                        if attrs:
+                            out = op.kernel(dev.xp, *[t._value for t in inputs], **attrs)
+                        elif len(inputs) == 2:
+                            out = op.kernel(dev.xp, x._value, inputs[1]._value)
+                        else:
+                            out = op.kernel(dev.xp, *[t._value for t in inputs])
+                    except _FF_ERRORS:
+                        raise
+                    except Exception as e:  # noqa: BLE001 - translated to TF's error classes
+                        raise _translate(e, op) from e
                 if op.num_outputs != 1:
                     return _wrap_many(out, dev)
                 # Inlined tensor.make(): this is the hottest line of the library.
@@ -184,14 +210,7 @@ def _execute_slow(op, inputs, attrs):
     op.validate(placed, attrs)
     backend = dev.backend
     arrays = [t._value for t in placed] if dev.direct else [backend.unwrap(t._value) for t in placed]
-    try:
-        out = _run_kernel(op, dev.xp, arrays, attrs)
-    except _FF_ERRORS:
-        raise
-    except Exception as e:  # noqa: BLE001
-        if type(e).__name__ == "HostLeakError":
-            raise
-        raise _translate(e, op) from e
+    out = _run_quiet(op, dev.xp, arrays, attrs)
     if op.num_outputs == 1:
         od = op.out_dtype
         if od == "same":

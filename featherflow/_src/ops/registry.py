@@ -36,10 +36,10 @@ class OpDef:
     """
 
     __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "grad",
-                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype")
+                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype", "quiet")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
-                 differentiable=True, check=None, stateful=False, out_dtype=None):
+                 differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
         self.name = name
         self.kernel = kernel
         self.dtypes = dtypes
@@ -55,6 +55,11 @@ class OpDef:
         self.out_dtype = out_dtype
         # Only the dtype mask and "all inputs share a dtype" to check: dispatch inlines that.
         self.simple = check is None and same_dtype in (-1, 0)
+        # quiet: run the kernel under NumPy's "ignore" error state. Needed when a kernel calls
+        # NumPy's Python-level functions (np.sum, np.mean, ...), whose warnings NumPy credits to
+        # its own modules, out of reach of the warnings filter on featherflow's kernels (see
+        # dispatch.py). Plain ufunc/operator kernels set quiet=False and skip the ~0.25 us.
+        self.quiet = quiet
 
     @property
     def dtypes(self):
@@ -91,14 +96,14 @@ class OpDef:
 
 
 def primitive(name, dtypes=None, same_dtype=-1, num_outputs=1, differentiable=True,
-              check=None, stateful=False, out_dtype=None):
+              check=None, stateful=False, out_dtype=None, quiet=True):
     """Registers the decorated `xp` kernel as primitive op `name`; returns its OpDef."""
 
     def wrap(kernel):
         if name in REGISTRY:
             raise ValueError(f"Op {name!r} is already registered.")
         op = OpDef(name, kernel, dtypes, same_dtype, num_outputs, differentiable, check, stateful,
-                   out_dtype)
+                   out_dtype, quiet)
         REGISTRY[name] = op
         return op
 

@@ -27,7 +27,8 @@ def _unary(name, dtypes, fn, differentiable=True):
         return _same(xp, fn(xp, x), x)
 
     kernel.__name__ = name
-    return primitive(name, dtypes=dtypes, differentiable=differentiable, out_dtype="same")(kernel)
+    return primitive(name, dtypes=dtypes, differentiable=differentiable, out_dtype="same",
+                     quiet=False)(kernel)
 
 
 def _sigmoid(xp, x):
@@ -101,7 +102,8 @@ def _binary(name, dtypes, fn, differentiable=True):
     # NumPy (with ml_dtypes for bfloat16) keeps the dtype of two same-dtype operands, so the
     # kernel is the function itself; tests/ops check output dtypes for every row.
     fn.__name__ = name
-    return primitive(name, dtypes=dtypes, differentiable=differentiable, out_dtype="same")(fn)
+    return primitive(name, dtypes=dtypes, differentiable=differentiable, out_dtype="same",
+                     quiet=False)(fn)
 
 
 def _check_int_div(xp, x, y):
@@ -211,7 +213,8 @@ LogicalOr = primitive("LogicalOr", dtypes=BOOL, differentiable=False)(
 # Comparisons (bool outputs, never differentiable)
 # ---------------------------------------------------------------------------------------------
 def _compare(name, dtypes, fn):
-    return primitive(name, dtypes=dtypes, differentiable=False, out_dtype=_dt.bool)(fn)
+    return primitive(name, dtypes=dtypes, differentiable=False, out_dtype=_dt.bool,
+                     quiet=False)(fn)
 
 
 Less = _compare("Less", REAL, lambda xp, x, y: x < y)
