@@ -23,6 +23,7 @@ _LOG = logging.getLogger("featherflow")
 
 # Only these dtypes carry gradients: an op whose outputs are all integer/bool ends a path.
 TRAINABLE = frozenset(_dt.FLOATS + _dt.COMPLEX + (_dt.resource, _dt.variant))
+_TRAINABLE_MASK = sum(d._bit for d in TRAINABLE)  # one AND per output in the recorder
 
 USED_MSG = ("A non-persistent GradientTape can only be used to compute one set of gradients "
             "(or jacobians)")
@@ -44,7 +45,7 @@ def _record(op, inputs, attrs, outputs):
         else:
             continue
         if node is None:
-            outs = [o for o in outputs if o._dtype in TRAINABLE]
+            outs = [o for o in outputs if o._dtype._bit & _TRAINABLE_MASK]
             if not outs:
                 return
             node = (op, tuple(inputs), attrs, tuple(outputs))

@@ -85,7 +85,11 @@ def execute(op, inputs=(), attrs=None):
     """Runs primitive `op` (an OpDef or its name) on EagerTensors; returns the output tensor(s)."""
     if type(op) is str:
         op = get(op)
-    if _THREAD.plain and inputs and not _GLOBAL.log_placement:
+    th = _THREAD
+    plain = th.plain
+    # Under a tape (but no device scope) ops still take the fast path, then get recorded: the
+    # recording target is at most 2x the untaped op.
+    if (plain or th.device_spec is None) and inputs and not _GLOBAL.log_placement:
         x = inputs[0]
         dev = x._device
         if dev.direct:
@@ -114,7 +118,10 @@ def execute(op, inputs=(), attrs=None):
                     except Exception as e:  # noqa: BLE001 - translated to TF's error classes
                         raise _translate(e, op) from e
                 if op.num_outputs != 1:
-                    return _wrap_many(out, dev)
+                    outs = _wrap_many(out, dev)
+                    if not plain and op.differentiable and _recorder is not None:
+                        _recorder(op, inputs, attrs or {}, outs)
+                    return outs
                 # Inlined tensor.make(): this is the hottest line of the library.
                 t = _new(_ET)
                 t._value = out
@@ -136,6 +143,8 @@ def execute(op, inputs=(), attrs=None):
                         dev.peak_bytes = used
                 else:
                     t._nbytes = 0
+                if not plain and op.differentiable and _recorder is not None:
+                    _recorder(op, inputs, attrs or {}, (t,))
                 return t
     return _execute_slow(op, inputs, attrs or {})
 
