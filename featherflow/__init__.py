@@ -110,4 +110,8 @@ from featherflow._src.api.linalg_extra import norm as norm
 # -- modules [module helper] --------------------------------------------------------------------
 from featherflow._src.module.module import Module as Module
 
+# -- data [data helper] -------------------------------------------------------------------------
+from featherflow import data as data
+from featherflow._src.framework.tensor_spec import TensorSpec as TensorSpec
+
 __version__ = "0.1.0"
