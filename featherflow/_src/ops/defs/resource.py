@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow._src.framework import errors
-from featherflow._src.ops.registry import not_differentiable, primitive, register_gradient
+from featherflow._src.ops.registry import primitive, register_gradient
 
 
 def _dims(shape) -> str:
@@ -94,8 +94,8 @@ def resource_gather_nd(xp, buf, indices):
     return xp.array(out.reshape(tuple(xp.asarray(indices).shape[:-1]) + buf.shape[k:]), copy=True)
 
 
-not_differentiable("ResourceGather")
-not_differentiable("ResourceGatherNd")
+# ResourceGather / ResourceGatherNd gradients (IndexedSlices / dense w.r.t. the variable) are
+# registered in indexing_grad.py beside the GatherV2 / GatherNd ones.
 
 
 # ---------------------------------------------------------------------------------------------
