@@ -114,4 +114,7 @@ from featherflow._src.module.module import Module as Module
 from featherflow import data as data
 from featherflow._src.framework.tensor_spec import TensorSpec as TensorSpec
 
+# -- train: checkpoint files [bundle helper] ----------------------------------------------------
+from featherflow import train as train
+
 __version__ = "0.1.0"
