@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 
 from featherflow._src.framework.convert import convert_to_tensor
+from featherflow._src.framework.dtypes import resource as _resource
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.registry import OpDef
 
@@ -44,6 +45,14 @@ def make_raw_op(op: OpDef):
             raise TypeError(f"{op.name}() got unexpected arguments {sorted(unknown)}. Expected "
                             f"inputs {inputs + ([variadic] if variadic else [])} and attributes "
                             f"{attr_names}.")
+        if op.num_outputs == 0 and any(t._dtype is _resource for t in tensors):
+            # An update of variables through their handles: copy-on-write and locks first.
+            from featherflow._src.variables.variable import (  # noqa: PLC0415
+                variable_for_handle, writing)
+
+            handles = [variable_for_handle(t) for t in tensors if t._dtype is _resource]
+            with writing(handles):
+                return dispatch.execute(op, tuple(tensors), kwargs or None)
         return dispatch.execute(op, tuple(tensors), kwargs or None)
 
     raw_op.__name__ = op.name

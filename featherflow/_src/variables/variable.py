@@ -6,6 +6,7 @@ via `dispatch.execute`. Reads return tensors that alias the buffer; see `_copy_o
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import sys
@@ -188,6 +189,7 @@ class Variable:
         handle = make(None, _dt.resource, dev)
         handle._shape = TensorShape([])
         self._handle = handle
+        _BY_HANDLE[id(handle)] = self
         self._buf = None
         self._install_buffer(dispatch.copy_to_device(init, dev)._value)
 
@@ -519,6 +521,36 @@ class Variable:
                 f"numpy={_numpy_text(self.value(), True)}>")
 
     __str__ = __repr__
+
+
+# -- writes through handles (training ops, tf.raw_ops) ---------------------------------------
+# id(handle) -> Variable, so an op that receives handles can still copy-on-write and lock.
+_BY_HANDLE = weakref.WeakValueDictionary()
+
+
+def variable_for_handle(handle):
+    """The live Variable whose handle is `handle`, or None."""
+    v = _BY_HANDLE.get(id(handle))
+    return v if v is not None and v._handle is handle else None
+
+
+@contextlib.contextmanager
+def writing(variables):
+    """Prepares `variables` for an op that writes their buffers in place (optimizer updates):
+    holds their locks (taken in a fixed order, so concurrent updates cannot deadlock) and
+    moves each variable whose buffer a live read still aliases to a private copy first (see
+    `Variable._write_unlocked`). Duplicates and None entries are ignored."""
+    unique = sorted({id(v): v for v in variables if v is not None}.values(), key=id)
+    for v in unique:
+        v._lock.acquire()
+    try:
+        for v in unique:
+            if _getrefcount(v._buf) > _BASE:
+                v._install_buffer(v._handle._value)
+        yield
+    finally:
+        for v in reversed(unique):
+            v._lock.release()
 
 
 def _inplace(kind):
