@@ -112,7 +112,7 @@ class ConcatenateDataset(Dataset):
         ok = S.same_structure(a, b) and all(
             x.dtype == y.dtype for x, y in zip(S.flatten(a), S.flatten(b)))
         if not ok:
-            raise TypeError(f"Incompatible dataset elements:\n  {a} vs. \n  {b}")
+            raise TypeError(f"Incompatible dataset elements:\n  {a} vs.   {b}")
         self._spec_cache = S.pack(a, [
             TensorSpec(x.shape.most_specific_compatible_shape(y.shape), x.dtype)
             for x, y in zip(S.flatten(a), S.flatten(b))])
@@ -287,12 +287,16 @@ class PaddedBatchDataset(BatchDataset):
         if spec is None:
             return None
 
-        def one(s):
-            if s.shape.rank is None:
-                return TensorSpec(None, s.dtype)
-            return TensorSpec([None] * s.shape.rank, s.dtype)
-        return _batched_spec(S.map_leaves(one, spec),
-                             self._batch_size if self._drop else None)
+        flat = S.flatten(spec)
+        shapes, _ = self._leaf_options(spec)
+        out = []
+        for s, want in zip(flat, shapes):
+            if want is not None and want.rank is not None:
+                dims = [d if d is not None and d >= 0 else None for d in want.as_list()]
+            else:
+                dims = None if s.shape.rank is None else [None] * s.shape.rank
+            out.append(TensorSpec(dims, s.dtype))
+        return _batched_spec(S.pack(spec, out), self._batch_size if self._drop else None)
 
 
 class UnbatchDataset(Dataset):
@@ -322,7 +326,13 @@ class UnbatchDataset(Dataset):
             _close(it)
 
     def _card(self):
-        return INFINITE if self._input._card() == INFINITE else UNKNOWN
+        n = self._input._card()
+        if n < 0:
+            return n if n == INFINITE else UNKNOWN
+        spec = self._input._spec(allow_run=False)
+        dims = [] if spec is None else [
+            s.shape[0] for s in S.flatten(spec) if s.shape.rank and s.shape[0] is not None]
+        return n * int(dims[0]) if dims else UNKNOWN
 
     def _compute_spec(self, allow_run):
         spec = self._input._spec(allow_run)
@@ -491,9 +501,10 @@ def reduce_dataset(dataset, initial_state, reduce_func):
                 raise TypeError(f"The element structure for the new state must match the "
                                 f"initial state. Expected {S.spec_of(state)}; got "
                                 f"{S.spec_of(new)}.")
-            if got != want:
-                raise TypeError(f"The element types for the new state must match the initial "
-                                f"state. Expected {want}; got {got}.")
+            for w, g in zip(want, got):
+                if w != g:
+                    raise TypeError(f"The element types for the new state must match the "
+                                    f"initial state. Expected <dtype: '{w.name}'> but got <dtype: '{g.name}'>.")
             state = new
     finally:
         _close(it)
