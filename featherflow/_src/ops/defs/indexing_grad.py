@@ -61,12 +61,12 @@ def _strided_slice(op, grad):
     # Per input axis: (count, first position, step) of the elements the slice read, in
     # ascending order; `flip` lists the axes read backwards.
     picks, flip = [], []
-    items = [k for k in key if k is not None] + [slice(None)] * (len(shape) - len(
-        [k for k in key if k is not None]))
+    items = [k for k in key if k is not None]
+    items += [slice(None)] * (len(shape) - len(items))
     for axis, (k, d) in enumerate(zip(items, shape)):
         if isinstance(k, slice):
             r = range(d)[k]
-            if k.step < 0:
+            if r.step < 0:
                 flip.append(nb + axis)
                 r = r[::-1]
             picks.append((len(r), r[0] if len(r) else 0, r.step))
