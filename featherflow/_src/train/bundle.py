@@ -150,8 +150,11 @@ def _tf_dtype(array: np.ndarray, dtype) -> dtypes.DType:
     if dtype is not None:
         dt = dtypes.as_dtype(dtype)
     else:
+        native = array.dtype
+        if native.byteorder not in "=|" and native.kind not in "OSU":
+            native = native.newbyteorder("=")  # '>i4' is saved as int32 (little-endian)
         try:
-            dt = dtypes.from_numpy(array.dtype)
+            dt = dtypes.from_numpy(native)
         except TypeError:
             raise TypeError("BundleWriter.add expects a numeric, bool or string array. "
                             f"Received: dtype {array.dtype}") from None
