@@ -52,7 +52,8 @@ def make_raw_op(op: OpDef):
 
             handles = [variable_for_handle(t) for t in tensors if t._dtype is _resource]
             with writing(handles):
-                return dispatch.execute(op, tuple(tensors), kwargs or None)
+                dispatch.execute(op, tuple(tensors), kwargs or None)
+            return None  # TF's raw ops without outputs return None
         return dispatch.execute(op, tuple(tensors), kwargs or None)
 
     raw_op.__name__ = op.name

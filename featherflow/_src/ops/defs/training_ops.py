@@ -68,13 +68,15 @@ class Spec:
 
 
 def _no_kernel(spec, t_dtype, attrs, index_dtype=None):
-    shown = {"T": "DT_" + tf_type_name(t_dtype).upper()}
-    if index_dtype is not None:
-        shown["Tindices"] = "DT_" + tf_type_name(index_dtype).upper()
+    # TF lists the op's own attrs, then T (then Tindices).
+    shown = {}
     for key, default in spec.attr_defaults.items():
         value = attrs.get(key, default)
         shown[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    text = ", ".join(f"{k}={shown[k]}" for k in sorted(shown))
+    shown["T"] = "DT_" + tf_type_name(t_dtype).upper()
+    if index_dtype is not None:
+        shown["Tindices"] = "DT_" + tf_type_name(index_dtype).upper()
+    text = ", ".join(f"{k}={v}" for k, v in shown.items())
     return errors.InvalidArgumentError(
         None, None, f"No OpKernel was registered to support Op '{spec.name}' used by "
         f"{{{{node {spec.name}}}}} with these attrs: [{text}] [Op:{spec.name}]")
