@@ -91,8 +91,8 @@ class PrefetchDataset(Dataset):
             size = AUTOTUNE_BUFFER
         elif size < 0:
             raise errors.InvalidArgumentError(
-                None, None, f"buffer_size must be >= 0 or tf.data.AUTOTUNE. Received: "
-                f"{buffer_size}")
+                None, None, "buffer_size must be >= 0 or set buffer_size to be -1 for "
+                "auto-tuning")
         self._size = size
 
     def _elements(self):

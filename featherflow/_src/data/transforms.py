@@ -504,7 +504,7 @@ def reduce_dataset(dataset, initial_state, reduce_func):
             for w, g in zip(want, got):
                 if w != g:
                     raise TypeError(f"The element types for the new state must match the "
-                                    f"initial state. Expected <dtype: '{w.name}'> but got <dtype: '{g.name}'>.")
+                                    f"initial state. Expected {w} but got {g}.")
             state = new
     finally:
         _close(it)
