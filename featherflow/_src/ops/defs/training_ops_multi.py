@@ -50,7 +50,7 @@ def _scratch(dtype):
     if cache is None:
         cache = _local.scratch = {}
     bufs = cache.get(dtype)
-    if bufs is None:
+    if bufs is None or bufs[0].shape[0] < CHUNK:
         bufs = cache[dtype] = (np.empty(CHUNK, dtype), np.empty(CHUNK, dtype))
     return bufs
 
