@@ -398,7 +398,7 @@ def test_vectorized_jacobian_matches_loop_and_numeric():
     np.testing.assert_allclose(fast, slow, rtol=1e-14, atol=1e-14)
     theoretical, numerical = tf.test.compute_gradient(_chain, [x])
     np.testing.assert_allclose(theoretical[0], numerical[0], rtol=1e-6, atol=1e-8)
-    assert theoretical[0].shape == (6, int(np.prod(y.shape)))
+    assert theoretical[0].shape == (int(np.prod(y.shape)), 6)  # (y size, x size) as TF
 
 
 def test_jacobian_through_gather_and_scatter():

@@ -94,13 +94,13 @@ def test_batch_jacobian_errors():
 def test_compute_gradient_shapes_and_values():
     th, nu = tf.test.compute_gradient(lambda a, b: a * b, [
         tf.constant([[1.0, 2.0]], tf.float64), tf.constant(3.0, tf.float64)])
-    assert isinstance(th, tuple) and [a.shape for a in th] == [(2, 2), (1, 2)]
+    assert isinstance(th, tuple) and [a.shape for a in th] == [(2, 2), (2, 1)]  # (y, x) as TF
     assert all(a.dtype == np.float64 for a in th + nu)
     for a, b in zip(th, nu):
         np.testing.assert_allclose(a, b, rtol=1e-7)
-    np.testing.assert_allclose(th[1], [[1.0, 2.0]])
+    np.testing.assert_allclose(th[1], [[1.0], [2.0]])
     th, nu = tf.test.compute_gradient(lambda a: tf.reduce_sum(a), [np.array([1.0, 2.0, 3.0])])
-    np.testing.assert_allclose(th[0], np.ones((3, 1)))
+    np.testing.assert_allclose(th[0], np.ones((1, 3)))
     th, nu = tf.test.compute_gradient(lambda a: a ** 3, [np.array(1.0)])
     # TF's default step is 2**-10: the central difference of x^3 is 3 + delta^2.
     np.testing.assert_allclose(nu[0], [[3 + 2.0 ** -20]], rtol=0, atol=1e-12)

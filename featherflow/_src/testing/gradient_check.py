@@ -71,7 +71,7 @@ def compute_gradient(f, x, delta=None):
     """The theoretical and numerical Jacobians of `f` at `x` (tf.test.compute_gradient).
 
     Returns two tuples with one NumPy array per argument, each shaped
-    (argument size, output size), in the argument's dtype.
+    (output size, argument size) as TensorFlow's are, in the argument's dtype.
 
     >>> import featherflow as tf
     >>> theoretical, numerical = tf.test.compute_gradient(tf.square, [tf.constant([1.0, 2.0])])
@@ -99,8 +99,8 @@ def compute_gradient(f, x, delta=None):
     for i, t in enumerate(xs):
         x_size = int(np.prod(t.shape.as_list(), dtype=np.int64))
         j = tape.jacobian(y, t, unconnected_gradients="zero")
-        theoretical.append(_host(j).reshape(y_size, x_size).T.astype(t.dtype._np))
-        numerical.append(_numeric(f, xs, i, delta, y_size))
+        theoretical.append(_host(j).reshape(y_size, x_size).astype(t.dtype._np))
+        numerical.append(_numeric(f, xs, i, delta, y_size).T)
     return tuple(theoretical), tuple(numerical)
 
 
