@@ -1,0 +1,564 @@
+"""tf.keras.optimizers.Optimizer: Keras 3's optimizer base class on featherflow Variables.
+
+A subclass writes `build` (creating its slots with `add_optimizer_variables`) and `update_step`
+(one variable, written with public ops and in-place `assign*`), as in Keras. A subclass may also
+define `_fused_step(grads, variables, lr)` for dense gradients of one (device, dtype) group: the
+fused in-place training ops of `featherflow._src.train.updates`; `update_step` stays its oracle.
+
+The optimizer is a `tf.Module` for the walker, so a Module or Checkpoint holding it finds
+`iterations` and every slot variable (the model variables it updates are not its own and are
+hidden from the walk).
+"""
+from __future__ import annotations
+
+import re
+import warnings
+
+from featherflow._src.framework import dtypes as _dt
+from featherflow._src.framework.device_scope import device as _device_scope
+from featherflow._src.framework.device_scope import name_scope as _name_scope
+from featherflow._src.keras.optimizers import _ops as ops
+from featherflow._src.keras.optimizers import schedules as _schedules
+from featherflow._src.module.module import Module, camel_to_snake
+from featherflow._src.variables.variable import Variable, VariableAggregation
+
+_NAME_COUNTS: dict = {}
+
+
+def auto_name(class_name: str) -> str:
+    """Keras' default names: "adam", then "adam_1", "adam_2", ... per process."""
+    base = camel_to_snake(class_name)
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def _initial(initializer, shape, dtype):
+    """The initial value for an optimizer variable: "zeros"/"ones", a number, or a Keras
+    initializer (any callable taking (shape, dtype))."""
+    if isinstance(initializer, str):
+        if initializer not in ("zeros", "ones"):
+            from featherflow._src.keras import initializers  # noqa: PLC0415
+
+            return initializers.get(initializer)(shape, dtype=dtype)
+        initializer = 0 if initializer == "zeros" else 1
+    if isinstance(initializer, (int, float)):
+        return ops.fill(list(shape), ops.cast(initializer, dtype))
+    return initializer(shape, dtype=dtype)
+
+
+def _slot_base(variable) -> str:
+    path = getattr(variable, "path", None)
+    if path is not None:
+        return str(path).replace("/", "_")
+    return str(variable.name).replace("/", "_").replace(":", "_")
+
+
+class Optimizer(Module):
+    """Base class of Keras optimizers (tf.keras.optimizers.Optimizer).
+
+    >>> import featherflow as tf
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.SGD(learning_rate=0.5)
+    >>> _ = opt.apply_gradients([(tf.constant([1.0, 1.0]), v)])
+    >>> v.numpy(), int(opt.iterations)
+    (array([0.5, 1.5], dtype=float32), 1)
+    """
+
+    # The model variables an optimizer updates are not its own: hidden from the walk.
+    _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES.union(
+        ("_trainable_variables", "_index", "_slot_map", "_exclude_ids", "_wd_cache",
+         "_exclude_pattern"))
+    # TF 2.x (legacy optimizer) slot names accepted by get_slot, per class.
+    _LEGACY_SLOT_NAMES: dict = {}
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.",
+                          stacklevel=2)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if name is None:
+            name = auto_name(type(self).__name__)
+        self._name = name
+        self._name_scope = _name_scope(name)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.global_clipnorm = global_clipnorm
+        self.clipvalue = clipvalue
+        self.use_ema = use_ema
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError("`ema_momentum` must be in the range [0, 1]. Received: "
+                                 f"ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
+                             f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}")
+        self.built = False
+        self._variables = []
+        self._trainable_variables = []
+        self._index = {}
+        self._slot_map = {}
+        with _name_scope(self._name):
+            self._iterations = Variable(0, name="iteration", dtype=_dt.int64, trainable=False,
+                                        aggregation=VariableAggregation.ONLY_FIRST_REPLICA)
+        self._variables.append(self._iterations)
+        if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
+            self._learning_rate = learning_rate
+        else:
+            if not isinstance(learning_rate, float):
+                raise ValueError(
+                    "Argument `learning_rate` should be float, or an instance of "
+                    "LearningRateSchedule, or a callable (that takes in the current iteration "
+                    "value and returns the corresponding learning rate value). Received instead: "
+                    f"learning_rate={learning_rate}")
+            with _name_scope(self._name):
+                self._learning_rate = Variable(
+                    learning_rate, name="learning_rate", dtype=_dt.float32, trainable=False,
+                    aggregation=VariableAggregation.ONLY_FIRST_REPLICA)
+            self._variables.append(self._learning_rate)
+
+    # -- names and state -----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        self._name_scope = _name_scope(value)
+
+    @property
+    def variables(self) -> list:
+        """Every optimizer variable (iterations, learning rate, slots), in creation order."""
+        return self._variables[:]
+
+    @property
+    def iterations(self):
+        """The step counter (an int64 Variable); with gradient accumulation, the number of
+        applied (accumulated) steps, as a tensor."""
+        if self.gradient_accumulation_steps:
+            return ops.floordiv(self._iterations.value(), self.gradient_accumulation_steps)
+        return self._iterations
+
+    @property
+    def learning_rate(self):
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            return lr(self._iterations)
+        if isinstance(lr, Variable):
+            return lr
+        if callable(lr):
+            return lr()
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate):
+        previous = self._learning_rate if isinstance(self._learning_rate, Variable) else None
+        if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
+            self._learning_rate = learning_rate
+        else:
+            if isinstance(self._learning_rate, _schedules.LearningRateSchedule):
+                raise TypeError(
+                    "This optimizer was created with a `LearningRateSchedule` object as its "
+                    "`learning_rate` constructor argument, hence its learning rate is not "
+                    "settable. If you need the learning rate to be settable, you should "
+                    "instantiate the optimizer with a float `learning_rate` argument.")
+            if previous is None:
+                with _name_scope(self._name):
+                    self._learning_rate = Variable(float(learning_rate), name="learning_rate",
+                                                   dtype=_dt.float32, trainable=False)
+                self._variables.append(self._learning_rate)
+            else:
+                previous.assign(learning_rate)
+        if previous is not None and not isinstance(self._learning_rate, Variable):
+            self._variables = [v for v in self._variables if v is not previous]
+
+    # -- variables -----------------------------------------------------------------------------
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
+                     layout=None, name=None):
+        """A new optimizer variable (not trainable), tracked in `variables`."""
+        dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.float32
+        with _name_scope(self._name):
+            variable = Variable(_initial(initializer, shape, dtype), name=name, trainable=False)
+        self._variables.append(variable)
+        return variable
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A slot: an optimizer variable shaped and typed like `reference_variable`, on its
+        device, named `{reference name}_{name}` (Keras 3's naming)."""
+        slot = name or "var"
+        with _name_scope(self._name), _device_scope(reference_variable.device):
+            variable = Variable(_initial(initializer, reference_variable.shape,
+                                         reference_variable.dtype),
+                                name=f"{_slot_base(reference_variable)}_{slot}",
+                                trainable=False)
+        self._variables.append(variable)
+        self._slot_map[(id(reference_variable), slot)] = variable
+        return variable
+
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """Slots for every variable: one list per name (a tuple of lists for a list of names)."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = [initializer] if isinstance(name, str) else (
+            list(initializer) if isinstance(initializer, (list, tuple)) else
+            [initializer] * len(names))
+        if len(names) != len(inits):
+            raise ValueError(f"The number of provided names must match the number of provided "
+                             f"initializers.  Received name='{name}', "
+                             f"initializer='{initializer}'")
+        out = tuple([] for _ in names)
+        for variable in trainable_variables:
+            for i, (n, init) in enumerate(zip(names, inits)):
+                out[i].append(self.add_variable_from_reference(variable, n, init))
+        return out[0] if isinstance(name, str) else out
+
+    def build(self, variables):
+        """Creates the base optimizer's per-variable state (EMA averages, gradient
+        accumulators); subclasses call it first, then create their slots."""
+        variables = list(variables)
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(variables,
+                                                                                "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = []
+        offset = len(self._trainable_variables) if getattr(self, "_extending", False) else 0
+        for i, variable in enumerate(variables):
+            self._index[id(variable)] = offset + i
+            if self.gradient_accumulation_steps:
+                self._accumulated_gradients.append(
+                    self.add_variable_from_reference(variable, "gradient_accumulator"))
+        self._trainable_variables = variables[:]
+        self.built = True
+
+    def _extend(self, new_variables):
+        """Slots for variables first seen after `build` (TF 2.x optimizers did this; Keras 3
+        raises): runs `build` on the new variables and appends each per-variable list it
+        replaced to the old one, so `_get_variable_index` keeps working."""
+        before = {k: v for k, v in vars(self).items() if type(v) is list}
+        self.built = False
+        self._extending = True
+        try:
+            self.build(new_variables)
+        finally:
+            self._extending = False
+            self.built = True
+        for key, old in before.items():
+            new = vars(self).get(key)
+            if new is not old and type(new) is list:
+                setattr(self, key, old + new)
+
+    def _get_variable_index(self, variable):
+        return self._index[id(variable)]
+
+    def get_slot(self, var, slot_name):
+        """The slot `slot_name` of `var` (TF 2.x API; Keras 3 dropped it)."""
+        slot_name = self._LEGACY_SLOT_NAMES.get(slot_name, slot_name)
+        found = self._slot_map.get((id(var), slot_name))
+        if found is None:
+            known = sorted({s for (_, s) in self._slot_map})
+            raise KeyError(f"No slot {slot_name!r} for variable {var.name}. Slots of this "
+                           f"optimizer: {known}")
+        return found
+
+    def get_slot_names(self) -> list:
+        return sorted({s for (_, s) in self._slot_map})
+
+    def add_slot(self, var, slot_name, initializer="zeros"):
+        """Creates (or returns) the slot `slot_name` of `var` (TF 2.x API)."""
+        existing = self._slot_map.get((id(var), slot_name))
+        if existing is not None:
+            return existing
+        return self.add_variable_from_reference(var, slot_name, initializer)
+
+    # -- in-place writes (Keras' assign/assign_add/assign_sub: IndexedSlices scatter) ----------
+    def assign(self, variable, value):
+        if ops.is_sparse(value):
+            variable.scatter_update(value)
+        else:
+            variable.assign(value)
+
+    def assign_add(self, variable, value):
+        if ops.is_sparse(value):
+            variable.scatter_add(value)
+        else:
+            variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        if ops.is_sparse(value):
+            variable.scatter_sub(value)
+        else:
+            variable.assign_sub(value)
+
+    def update_step(self, gradient, variable, learning_rate):
+        raise NotImplementedError
+
+    # -- applying gradients --------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
+                        **kwargs):
+        """Applies `(gradient, variable)` pairs; returns `iterations`."""
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self._iterations
+        grads, variables = zip(*pairs)
+        self.apply(grads, variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        """Updates `trainable_variables` (or the variables the optimizer was built with) with
+        `grads`, one per variable."""
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be "
+                    "built on a list of variables. Call `optimizer.build(trainable_variables)` "
+                    "first. ")
+            if len(grads) != len(self._index):
+                raise ValueError(
+                    "When passing `grads` as a list of gradient tensors, the gradients must "
+                    f"match `optimizer.variables` one-to-on. Received a list of {len(grads)} "
+                    f"gradients, but the optimizer is tracking {len(self._trainable_variables)} "
+                    "trainable variables.")
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+            if not self.built:
+                self.build(variables)
+                self.built = True
+            else:
+                index = self._index
+                new = [v for v in variables if id(v) not in index]
+                if new:
+                    self._extend(list({id(v): v for v in new}.values()))
+        grads, variables = self._filter_empty_gradients(grads, variables)
+        if grads:
+            scale = self.loss_scale_factor
+            if scale is not None:
+                grads = [g / scale if not ops.is_sparse(g) else
+                         ops.map_values(g, lambda x: x / scale) for g in grads]
+            self._backend_apply_gradients(grads, variables)
+            for variable in variables:
+                if variable.constraint is not None:
+                    variable.assign(variable.constraint(variable))
+        self._iterations.assign_add(1)
+
+    def _filter_empty_gradients(self, grads, variables):
+        if not any(g is None for g in grads):
+            return grads, list(variables)
+        kept_g, kept_v, missing = [], [], []
+        for g, v in zip(grads, variables):
+            if g is None:
+                missing.append(getattr(v, "path", None) or v.name)
+            else:
+                kept_g.append(g)
+                kept_v.append(v)
+        if not kept_g:
+            raise ValueError("No gradients provided for any variable.")
+        warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
+                      "loss. If using `model.compile()`, did you forget to provide a `loss` "
+                      "argument?", stacklevel=3)
+        return kept_g, kept_v
+
+    def _backend_apply_gradients(self, grads, variables):
+        steps = self.gradient_accumulation_steps
+        if steps:
+            acc = [self._accumulated_gradients[self._get_variable_index(v)] for v in variables]
+            if (int(self._iterations.numpy()) + 1) % steps == 0:
+                grads = [(ops.dense(g) + a) / steps for g, a in zip(grads, acc)]
+                grads = self._clip_gradients(grads)
+                self._apply_weight_decay(variables)
+                self._backend_update_step(grads, variables, self.learning_rate)
+                for a in self._accumulated_gradients:
+                    a.assign(ops.zeros_like(a))
+            else:
+                for g, a in zip(grads, acc):
+                    a.assign(a + ops.dense(g))
+        else:
+            grads = self._clip_gradients(grads)
+            self._apply_weight_decay(variables)
+            self._backend_update_step(grads, variables, self.learning_rate)
+        if self.use_ema:
+            self._update_model_variables_moving_average(self._trainable_variables)
+            freq = self.ema_overwrite_frequency
+            if freq and (int(self.iterations.numpy()) + 1) % freq == 0:
+                self._overwrite_model_variables_with_average_value(self._trainable_variables)
+
+    def _backend_update_step(self, grads, variables, learning_rate):
+        """update_step per variable, or `_fused_step` per (device, dtype) group of dense
+        gradients when the subclass has one."""
+        fused = getattr(self, "_fused_step", None)
+        if fused is None:
+            for g, v in zip(grads, variables):
+                self.update_step(g, v, learning_rate)
+            return
+        groups = {}
+        for g, v in zip(grads, variables):
+            if ops.is_sparse(g):
+                self.update_step(g, v, learning_rate)
+            else:
+                groups.setdefault((v.device, v.dtype), ([], []))
+                entry = groups[(v.device, v.dtype)]
+                entry[0].append(g)
+                entry[1].append(v)
+        for gs, vs in groups.values():
+            fused(gs, vs, learning_rate)
+
+    # -- clipping, weight decay, EMA -----------------------------------------------------------
+    def _clip_gradients(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            return [self._clip_by_norm(g) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return clip_by_global_norm(grads, self.global_clipnorm)
+        if self.clipvalue and self.clipvalue > 0:
+            v = self.clipvalue
+            return [ops.clip_by_value(ops.dense(g), -v, v) for g in grads]
+        return grads
+
+    def _clip_by_norm(self, values):
+        # tf.clip_by_norm: an IndexedSlices is clipped by the norm of its values.
+        if ops.is_sparse(values):
+            return ops.map_values(values, self._clip_by_norm)
+        l2sum = ops.reduce_sum(ops.square(values), keepdims=True)
+        pred = l2sum > 0
+        safe = ops.where(pred, l2sum, ops.ones_like(l2sum))
+        l2norm = ops.where(pred, ops.sqrt(safe), l2sum)
+        return values * self.clipnorm / ops.maximum(l2norm, self.clipnorm)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables (by identity, or by a name substring) from weight decay; call it
+        before the optimizer is built."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
+                             "optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list} if var_list else set()
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+        self._wd_cache = {}
+
+    def _use_weight_decay(self, variable):
+        cache = self.__dict__.setdefault("_wd_cache", {})
+        key = id(variable)
+        if key in cache:
+            return cache[key]
+        use = key not in getattr(self, "_exclude_ids", ())
+        pattern = getattr(self, "_exclude_pattern", None)
+        if use and pattern is not None and pattern.search(variable.name) is not None:
+            use = False
+        cache[key] = use
+        return use
+
+    def _apply_weight_decay(self, variables):
+        if self.weight_decay is None:
+            return
+        lr = self.learning_rate
+        for variable in variables:
+            if self._use_weight_decay(variable):
+                lr_t = ops.cast(lr, variable.dtype)
+                variable.assign_sub(variable * ops.cast(self.weight_decay, variable.dtype) * lr_t)
+
+    def _update_model_variables_moving_average(self, variables):
+        first = int(self.iterations.numpy()) == 0
+        momentum = 0.0 if first else self.ema_momentum
+        for var, average in zip(variables, self._model_variables_moving_average):
+            m = ops.cast(momentum, var.dtype)
+            average.assign(m * average + (1 - m) * var)
+
+    def _overwrite_model_variables_with_average_value(self, variables):
+        averages = self._model_variables_moving_average
+        if len(variables) != len(averages):
+            raise ValueError(
+                f"The length of model variables ({len(variables)}) to override does not match "
+                f"the length of model variables stored in the optimizer ({len(averages)}). "
+                "Please check if the optimizer was called on your model.")
+        for var, average in zip(variables, averages):
+            var.assign(average)
+
+    def finalize_variable_values(self, var_list):
+        """With `use_ema`, overwrites the variables with their moving averages."""
+        if self.use_ema:
+            self._overwrite_model_variables_with_average_value(list(var_list))
+
+    def scale_loss(self, loss):
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
+
+    # -- TF 2.x API kept (Keras 3 dropped it) --------------------------------------------------
+    def minimize(self, loss, var_list, tape=None):
+        """Computes gradients of `loss` (a callable, or a tensor recorded on `tape`) for
+        `var_list` (a list or a callable returning one) and applies them."""
+        from featherflow._src.autodiff.tape import GradientTape  # noqa: PLC0415
+
+        if not callable(loss) and tape is None:
+            raise ValueError("`tape` is required when a `Tensor` loss is passed. Received: "
+                             f"loss={loss}, tape={tape}.")
+        if callable(loss):
+            tape = GradientTape() if tape is None else tape
+            with tape:
+                if callable(var_list):
+                    var_list = var_list()
+                tape.watch(var_list)
+                loss = loss()
+        if callable(var_list):
+            var_list = var_list()
+        var_list = list(var_list)
+        grads = tape.gradient(loss, var_list)
+        return self.apply_gradients(zip(grads, var_list))
+
+    # -- config ------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            lr = _schedules.serialize(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr.numpy())
+        elif callable(lr):
+            lr = {"class_name": "__lambda__" if getattr(lr, "__name__", "") == "<lambda>"
+                  else "function", "config": {"value": getattr(lr, "__name__", repr(lr))}}
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"],
+                                                             custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
+
+
+def global_norm(values):
+    sq = [ops.reduce_sum(ops.square(ops.dense(v))) for v in values if v is not None]
+    return ops.sqrt(ops.reduce_sum(ops.stack(sq)))
+
+
+def clip_by_global_norm(values, clip_norm):
+    norm = global_norm(values)
+    # A non-finite norm gives a NaN scale, as in Keras.
+    scale = clip_norm * ops.minimum(1.0 / norm, 1.0 / clip_norm) + (norm - norm)
+    return [None if v is None else ops.dense(v) * scale for v in values]
