@@ -117,4 +117,8 @@ from featherflow._src.framework.tensor_spec import TensorSpec as TensorSpec
 # -- train: checkpoint files [bundle helper] ----------------------------------------------------
 from featherflow import train as train
 
+# -- keras optimizers [optimizer helper] --------------------------------------------------------
+from featherflow import keras as keras
+from featherflow.keras import optimizers as optimizers
+
 __version__ = "0.1.0"
