@@ -1,7 +1,8 @@
 """Records tf.data behaviour from TensorFlow into tests/fixtures/data_pipelines.json.
 
-Run with TensorFlow installed: /work/tfenv/bin/python tools/record_data_fixtures.py
-The pipelines are tests/data/data_cases.py; tests/data/test_data_fixtures.py replays them on featherflow.
+Run with TensorFlow installed:  python tools/record_data_fixtures.py  (e.g. /work/tfenv)
+The pipelines are tests/data/data_cases.py; tests/data/test_data_fixtures.py replays them on
+featherflow.
 """
 import json
 import os

@@ -203,20 +203,20 @@ class Dataset:
               deterministic=None, name=None) -> "Dataset":
         """Stacks `batch_size` consecutive elements; the last batch may be smaller unless
         `drop_remainder`."""
-        from featherflow._src.data.transforms import BatchDataset  # noqa: PLC0415
+        from featherflow._src.data.batching import BatchDataset  # noqa: PLC0415
 
         return BatchDataset(self, batch_size, drop_remainder)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None) -> "Dataset":
         """Like batch, padding each component to the longest in the batch (or padded_shapes)."""
-        from featherflow._src.data.transforms import PaddedBatchDataset  # noqa: PLC0415
+        from featherflow._src.data.batching import PaddedBatchDataset  # noqa: PLC0415
 
         return PaddedBatchDataset(self, batch_size, padded_shapes, padding_values,
                                   drop_remainder)
 
     def unbatch(self, name=None) -> "Dataset":
-        from featherflow._src.data.transforms import UnbatchDataset  # noqa: PLC0415
+        from featherflow._src.data.batching import UnbatchDataset  # noqa: PLC0415
 
         return UnbatchDataset(self)
 
