@@ -1,0 +1,37 @@
+"""Keras-style (de)serialization of small config objects: {'module', 'class_name', 'config',
+'registered_name'} dicts, shared by initializers, regularizers and constraints."""
+from __future__ import annotations
+
+
+def serialize(obj, module: str):
+    if obj is None:
+        return None
+    return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
+            "registered_name": None}
+
+
+def lookup(identifier, table: dict, kind: str, by_string=None):
+    """Resolves `identifier` (None, instance, string, config dict, callable) against `table`
+    (class name / alias -> class)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        cls = table.get(name)
+        if cls is None:
+            raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        if by_string is not None:
+            found = by_string(identifier)
+            if found is not None:
+                return found
+        cls = table.get(identifier)
+        if cls is None:
+            raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
+        return cls()
+    if callable(identifier):
+        if isinstance(identifier, type):
+            return identifier()
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
