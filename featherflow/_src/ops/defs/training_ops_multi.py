@@ -97,15 +97,22 @@ def feather_multi_apply_adam(xp, *tensors, use_locking=False, use_nesterov=False
     beta1_power, beta2_power, lr, beta1, beta2, epsilon = tensors[4 * n:]
     spec = T.resource_apply_adam.kernel.spec
     attrs = {"use_nesterov": use_nesterov}
-    for i in range(n):  # everything is validated before the first write
-        T.validate(spec, xp, (var[i], m[i], v[i], beta1_power, beta2_power, lr, beta1, beta2,
-                              epsilon, grad[i]), attrs)
-        if var[i].dtype != var[0].dtype:
-            raise ValueError(f"all variables must have one dtype; var #{i} is "
-                             f"{T.tf_type_name(var[i].dtype)}, var #0 is "
-                             f"{T.tf_type_name(var[0].dtype)}")
     if n == 0:
         return ()
+    # Everything is validated before the first write: the scalars and variable 0 in full, the
+    # others with a cheap check that falls back to the full one (for TF's message) on a mismatch.
+    scalars = (beta1_power, beta2_power, lr, beta1, beta2, epsilon)
+    T.validate(spec, xp, (var[0], m[0], v[0], *scalars, grad[0]), attrs)
+    dtype = var[0].dtype
+    for i in range(1, n):
+        x = var[i]
+        shape = x.shape
+        if (x.dtype != dtype or m[i].dtype != dtype or v[i].dtype != dtype
+                or grad[i].dtype != dtype or m[i].shape != shape or v[i].shape != shape
+                or grad[i].shape != shape):
+            T.validate(spec, xp, (x, m[i], v[i], *scalars, grad[i]), attrs)
+            raise ValueError(f"all variables must have one dtype; var #{i} is "
+                             f"{T.tf_type_name(x.dtype)}, var #0 is {T.tf_type_name(dtype)}")
     alpha = T.adam_alpha(xp, beta1_power, beta2_power, lr)
     if xp is not np:
         for i in range(n):
