@@ -100,34 +100,67 @@ def _strided_slice(op, grad):
     return _m.pad(g, pads) if any(lo or hi for lo, hi in pads) else g
 
 
+# -- leading batch axes (vectorized Jacobians) -------------------------------------------------
+def _move(t, src, n, dst):
+    """`t` with its `n` axes starting at `src` moved to start at `dst` (in the result)."""
+    if n == 0 or src == dst:
+        return t
+    rest = [i for i in range(len(_shape(t))) if not src <= i < src + n]
+    perm = rest[:dst] + list(range(src, src + n)) + rest[dst:]
+    return _a.transpose(t, perm)
+
+
+def _gather_nd_b(t, indices, nb):
+    """gather_nd on the data axes of `t` ([nb batch axes] + data); result [batch] + gathered."""
+    if nb == 0:
+        return _ix.gather_nd(t, indices)
+    k, outer = _shape(indices)[-1], len(_shape(indices)) - 1
+    # The batch axes ride behind the k indexed axes, i.e. inside each gathered slice.
+    return _move(_ix.gather_nd(_move(t, 0, nb, k), indices), outer, nb, 0)
+
+
+def _scatter_nd_b(indices, updates, shape, nb):
+    """scatter_nd of `updates` ([nb batch axes] + outer + slice) into [batch] + shape."""
+    if nb == 0:
+        return _ix.scatter_nd(indices, updates, shape)
+    k, outer = _shape(indices)[-1], len(_shape(indices)) - 1
+    lead = _shape(updates)[:nb]
+    shape = tuple(shape)
+    out = _ix.scatter_nd(indices, _move(updates, 0, nb, outer), shape[:k] + lead + shape[k:])
+    return _move(out, k, nb, 0)
+
+
 # -- gathers ------------------------------------------------------------------------------------
 @register_gradient("GatherV2")
 def _gather(op, grad):
     params, indices = op.inputs
     axis, b = op.attrs["axis"], op.attrs.get("batch_dims", 0)
     pshape, ishape = _shape(params), _shape(indices)
-    if axis == 0 and b == 0:
+    nb = batch_rank(grad, op.outputs[0])
+    if axis == 0 and b == 0 and nb == 0:
         n = _prod(ishape)
         values = _a.reshape(grad, (n,) + pshape[1:])
         return (_slices(values, _a.reshape(_index32(indices), (n,)), _a.shape(params)),
                 None)
-    # Dense: params B + M + [P] + I, indices B + J, grad B + M + J + I. Each batch gets its own
-    # block of P segment ids, so one unsorted_segment_sum folds every row back.
+    # Dense: params B + M + [P] + I, indices B + J, grad [N] + B + M + J + I (N: batch axes of
+    # a vectorized Jacobian). Each B-batch gets its own block of P segment ids, so one
+    # unsorted_segment_sum folds every row back.
     from featherflow._src.api.segment_ops import unsorted_segment_sum  # noqa: PLC0415
 
-    bn, mn = _prod(pshape[:b]), _prod(pshape[b:axis])
+    lead = _shape(grad)[:nb]
+    nn, bn, mn = _prod(lead), _prod(pshape[:b]), _prod(pshape[b:axis])
     p, inner = pshape[axis], _prod(pshape[axis + 1:])
     jn = _prod(ishape[b:])
-    g = _a.reshape(grad, (bn, mn, jn, inner))
-    g = _a.reshape(_a.transpose(g, (0, 2, 1, 3)), (bn * jn, mn, inner))
+    g = _a.reshape(grad, (nn, bn, mn, jn, inner))
+    g = _a.reshape(_a.transpose(g, (1, 3, 0, 2, 4)), (bn * jn, nn * mn, inner))
     ids = _index32(indices)
     if bn > 1:
         offsets = _m.range(0, bn * p, p, dtype=ids.dtype)
         ids = _a.reshape(ids, (bn, jn)) + _a.reshape(offsets, (bn, 1))
     ids = _a.reshape(ids, (bn * jn,))
     s = unsorted_segment_sum(g, ids, bn * p)
-    s = _a.transpose(_a.reshape(s, (bn, p, mn, inner)), (0, 2, 1, 3))
-    return _a.reshape(s, pshape), None
+    s = _a.transpose(_a.reshape(s, (bn, p, nn, mn, inner)), (2, 0, 3, 1, 4))
+    return _a.reshape(s, lead + pshape), None
 
 
 def _with_batch_column(indices, b, bn):
@@ -145,43 +178,51 @@ def _gather_nd(op, grad):
     params, indices = op.inputs
     b = op.attrs.get("batch_dims", 0)
     pshape, ishape = _shape(params), _shape(indices)
+    nb = batch_rank(grad, op.outputs[0])
     idx = _index32(indices)
     if b == 0:
-        if len(ishape) == 2 and ishape[-1] == 1:
+        if len(ishape) == 2 and ishape[-1] == 1 and nb == 0:
             # Rows of params: sparse, like GatherV2 (TF's dense_shape has the indices' dtype).
             return (_slices(grad, _a.reshape(idx, (ishape[0],)),
                             _a.shape(params, out_type=idx.dtype)), None)
-        return _ix.scatter_nd(idx, grad, pshape), None
+        return _scatter_nd_b(idx, grad, pshape, nb), None
+    lead = _shape(grad)[:nb]
     bn = _prod(pshape[:b])
     full, jn = _with_batch_column(idx, b, bn)
     tail = pshape[b + ishape[-1]:]
-    g = _a.reshape(grad, (bn, jn) + tail)
-    return _a.reshape(_ix.scatter_nd(full, g, (bn,) + pshape[b:]), pshape), None
+    g = _a.reshape(grad, lead + (bn, jn) + tail)
+    return _a.reshape(_scatter_nd_b(full, g, (bn,) + pshape[b:], nb), lead + pshape), None
 
 
 # -- scatters -------------------------------------------------------------------------------------
 @register_gradient("ScatterNd")
 def _scatter_nd(op, grad):
-    indices = op.inputs[0]
-    return None, _ix.gather_nd(grad, indices)
+    nb = batch_rank(grad, op.outputs[0])
+    return None, _gather_nd_b(grad, op.inputs[0], nb)
 
 
 @register_gradient("TensorScatterUpdate")
 def _tensor_scatter_update(op, grad):
     _, indices, updates = op.inputs
+    nb = batch_rank(grad, op.outputs[0])
     # Overwritten entries of `tensor` get no gradient.
-    g_tensor = _ix.tensor_scatter_nd_update(grad, indices, _a.zeros_like(updates))
-    return g_tensor, None, _ix.gather_nd(grad, indices)
+    k = _shape(indices)[-1]
+    zeros = _a.zeros(_shape(indices)[:-1] + _shape(grad)[:nb] + _shape(updates)[
+        len(_shape(indices)) - 1:], grad.dtype)
+    g_tensor = _move(_ix.tensor_scatter_nd_update(_move(grad, 0, nb, k), indices, zeros), k, nb, 0)
+    return g_tensor, None, _gather_nd_b(grad, indices, nb)
 
 
 @register_gradient("TensorScatterAdd")
 def _tensor_scatter_add(op, grad):
-    return grad, None, _ix.gather_nd(grad, op.inputs[1])
+    nb = batch_rank(grad, op.outputs[0])
+    return grad, None, _gather_nd_b(grad, op.inputs[1], nb)
 
 
 @register_gradient("TensorScatterSub")
 def _tensor_scatter_sub(op, grad):
-    return grad, None, -_ix.gather_nd(grad, op.inputs[1])
+    nb = batch_rank(grad, op.outputs[0])
+    return grad, None, -_gather_nd_b(grad, op.inputs[1], nb)
 
 
 def _scatter_extreme(op, grad):
@@ -191,11 +232,12 @@ def _scatter_extreme(op, grad):
 
     tensor, indices, updates = op.inputs
     out = op.outputs[0]
+    nb = batch_rank(grad, out)
     from_tensor = cast(equal(tensor, out), grad.dtype)
     from_updates = cast(equal(updates, _ix.gather_nd(out, indices)), grad.dtype)
     count = from_tensor + _ix.scatter_nd(indices, from_updates, _shape(tensor))
     share = grad / count
-    return share * from_tensor, None, _ix.gather_nd(share, indices) * from_updates
+    return share * from_tensor, None, _gather_nd_b(share, indices, nb) * from_updates
 
 
 register_gradient("TensorScatterMin")(_scatter_extreme)
@@ -209,7 +251,12 @@ def _resource_gather(op, grad):
 
     handle, indices = op.inputs
     vshape = _shape(handle)
+    nb = batch_rank(grad, op.outputs[0])
     n = _prod(_shape(indices))
+    if nb:
+        rows = _a.reshape(_index32(indices), (n, 1))
+        g = _a.reshape(grad, _shape(grad)[:nb] + (n,) + vshape[1:])
+        return _scatter_nd_b(rows, g, vshape, nb), None
     values = _a.reshape(grad, (n,) + vshape[1:])
     return (_slices(values, _a.reshape(_index32(indices), (n,)),
                     constant(list(vshape), dtype=_dt.int32)), None)
@@ -218,7 +265,10 @@ def _resource_gather(op, grad):
 @register_gradient("ResourceGatherNd")
 def _resource_gather_nd(op, grad):
     handle, indices = op.inputs
-    return _ix.scatter_nd(_index32(indices), grad, _shape(handle)), None
+    nb = batch_rank(grad, op.outputs[0])
+    return _scatter_nd_b(_index32(indices), grad, _shape(handle), nb), None
 
 
-batchable("StridedSlice")
+batchable("StridedSlice", "GatherV2", "GatherNd", "ScatterNd", "TensorScatterUpdate",
+          "TensorScatterAdd", "TensorScatterSub", "TensorScatterMin", "TensorScatterMax",
+          "ResourceGather", "ResourceGatherNd")
