@@ -22,6 +22,27 @@ def _tf():
     return tf
 
 
+def contract(equation, x, kernel):
+    """`einsum(equation, x, kernel)` for a dense contraction (no letter shared by both inputs
+    survives), written as transpose + reshape + matmul so the tape differentiates it."""
+    tf = _tf()
+    lhs, out = equation.split("->")
+    xi, ki = lhs.split(",")
+    summed = [c for c in xi if c in ki and c not in out]
+    x_free = [c for c in xi if c not in summed]
+    k_free = [c for c in ki if c not in summed]
+    xs, ks = list(x.shape), list(kernel.shape)
+    size = dict(zip(xi, xs)) | dict(zip(ki, ks))
+    xt = tf.transpose(x, [xi.index(c) for c in x_free + summed])
+    kt = tf.transpose(kernel, [ki.index(c) for c in summed + k_free])
+    k_sum = math.prod(size[c] for c in summed)
+    y = tf.matmul(tf.reshape(xt, [-1, k_sum]), tf.reshape(kt, [k_sum, -1]))
+    y = tf.reshape(y, [size[c] for c in x_free + k_free])
+    order = x_free + k_free
+    perm = [order.index(c) for c in out]
+    return y if perm == list(range(len(perm))) else tf.transpose(y, perm)
+
+
 class EinsumDense(Layer):
     """`einsum(equation, inputs, kernel) + bias`, with the kernel/bias shapes given explicitly
     (`output_shape` without the batch axis, `bias_axes` letters of the output)."""
@@ -68,7 +89,7 @@ class EinsumDense(Layer):
                                         constraint=self.bias_constraint)
 
     def call(self, inputs, training=None):
-        y = _tf().einsum(self.equation, inputs, self.kernel)
+        y = contract(self.equation, inputs, self.kernel)
         if self.bias is not None:
             y = y + self.bias
         return self.activation(y)
@@ -158,7 +179,9 @@ class MultiHeadAttention(Layer):
         k = self._key_dense(key)
         v = self._value_dense(value)
         q = q * (1.0 / math.sqrt(float(self.key_dim)))
-        scores = tf.einsum("aecd,abcd->acbe", k, q)
+        # (batch, heads, T_q, T_k) = einsum("aecd,abcd->acbe", k, q), as batched matmuls.
+        q = tf.transpose(q, [0, 2, 1, 3])
+        scores = tf.matmul(q, tf.transpose(k, [0, 2, 1, 3]), transpose_b=True)
         if mask is not None:
             mask = tf.expand_dims(mask, 1)   # over heads
             scores = scores + (1.0 - tf.cast(mask, scores.dtype)) * -1e9
@@ -166,7 +189,7 @@ class MultiHeadAttention(Layer):
         dropped = scores
         if training and self.dropout > 0:
             dropped = dropout_mask_apply(scores, self.dropout, self.seed_generator)
-        out = tf.einsum("acbe,aecd->abcd", dropped, v)
+        out = tf.transpose(tf.matmul(dropped, tf.transpose(v, [0, 2, 1, 3])), [0, 2, 1, 3])
         out = self._output_dense(out)
         if return_attention_scores:
             return out, scores

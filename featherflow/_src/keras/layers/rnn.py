@@ -150,9 +150,10 @@ class GRUCell(_Cell):
     def call(self, x, states, training=None):
         tf = _tf()
         h = states[0]
-        u = self.units
         if self.bias is not None:
-            b_in, b_rec = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
+            # NOTE: unstack/split rather than `variable[i]`: featherflow's sliced variable reads are
+            # not seen by the tape (see the report), and these must carry gradients.
+            b_in, b_rec = (tf.unstack(self.bias) if self.reset_after else (self.bias, None))
         else:
             b_in = b_rec = None
         xm = tf.matmul(x, self.kernel)
@@ -169,11 +170,10 @@ class GRUCell(_Cell):
             r = self.recurrent_activation(x_r + r_r)
             hh = self.activation(x_h + r * r_h)
         else:
-            r_z = tf.matmul(h, rk[:, :u])
-            r_r = tf.matmul(h, rk[:, u:2 * u])
-            z = self.recurrent_activation(x_z + r_z)
-            r = self.recurrent_activation(x_r + r_r)
-            hh = self.activation(x_h + tf.matmul(r * h, rk[:, 2 * u:]))
+            rk_z, rk_r, rk_h = tf.split(rk, 3, axis=-1)
+            z = self.recurrent_activation(x_z + tf.matmul(h, rk_z))
+            r = self.recurrent_activation(x_r + tf.matmul(h, rk_r))
+            hh = self.activation(x_h + tf.matmul(r * h, rk_h))
         h = z * h + (1.0 - z) * hh
         return h, [h]
 
