@@ -337,7 +337,7 @@ def test_embedding_training_step_updates_only_touched_rows():
     np.testing.assert_array_equal(v.numpy()[untouched], table[untouched])
 
 
-# -- tensor_scatter min/max ties, unconnected outputs ------------------------------------------------
+# -- tensor_scatter min/max ties, unconnected outputs -----------------------------------------
 def test_scatter_min_max_split_ties_evenly():
     t = tf.constant([1.0, 5.0, 3.0], tf.float64)
     u = tf.constant([1.0, 2.0, 1.0], tf.float64)

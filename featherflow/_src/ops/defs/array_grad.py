@@ -93,7 +93,8 @@ def _crop(grad, nb, paddings, shape):
 
     if not any(lo or hi for lo, hi in paddings):
         return grad
-    return slice_(grad, [0] * nb + [lo for lo, _ in paddings], list(_shape(grad)[:nb]) + list(shape))
+    begin = [0] * nb + [lo for lo, _ in paddings]
+    return slice_(grad, begin, list(_shape(grad)[:nb]) + list(shape))
 
 
 @register_gradient("PadV2")

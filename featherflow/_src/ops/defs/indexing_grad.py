@@ -38,13 +38,11 @@ def _slices(values, indices, dense_shape):
 def _index32(indices):
     # NOTE: int16 indices (allowed by the gathers) are widened: the segment and scatter ops the
     # gradients and densification run on take int32/int64 only.
-    return _m_cast(indices, _dt.int32) if indices._dtype is _dt.int16 else indices
-
-
-def _m_cast(x, dtype):
+    if indices._dtype is not _dt.int16:
+        return indices
     from featherflow._src.api.math_ops import cast  # noqa: PLC0415
 
-    return cast(x, dtype)
+    return cast(indices, _dt.int32)
 
 
 # -- StridedSlice (tf.slice, tf.strided_slice and tensor[...]) ----------------------------------
