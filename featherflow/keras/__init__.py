@@ -6,6 +6,14 @@ from featherflow.keras import optimizers as optimizers
 from featherflow._src.keras.optimizers.base import Optimizer as Optimizer
 
 # -- layers [layers helper] -------------------------------------------------------------------
+from featherflow.keras import activations as activations
+from featherflow.keras import constraints as constraints
+from featherflow.keras import initializers as initializers
+from featherflow.keras import layers as layers
+from featherflow.keras import regularizers as regularizers
+from featherflow._src.keras.layers.core import Input as Input
+from featherflow._src.keras.layers.base import DTypePolicy as DTypePolicy
+from featherflow._src.keras.layers.keras_tensor import KerasTensor as KerasTensor
 
 # -- models and training [training helper] ----------------------------------------------------
 
