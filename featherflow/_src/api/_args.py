@@ -6,10 +6,23 @@ from featherflow._src.framework.convert import convert_to_tensor, scalar_like
 from featherflow._src.framework.tensor import EagerTensor, is_tensor
 
 
+# type -> read(x): a direct read for tensor-like types (exact type match), skipping the
+# conversion registry; tf.Variable registers its `value` here.
+READERS: dict = {}
+
+
+def register_reader(cls, read):
+    READERS[cls] = read
+
+
 def tensor(x, dtype=None) -> EagerTensor:
-    """convert_to_tensor with a fast exit for tensors."""
-    if type(x) is EagerTensor and dtype is None:
-        return x
+    """convert_to_tensor with a fast exit for tensors (and variables)."""
+    if dtype is None:
+        if type(x) is EagerTensor:
+            return x
+        read = READERS.get(type(x))
+        if read is not None:
+            return read(x)
     return convert_to_tensor(x, dtype=dtype)
 
 
@@ -18,6 +31,9 @@ def like(value, ref: EagerTensor) -> EagerTensor:
     tensors and variables are taken as they are (a dtype mismatch is the op's error)."""
     if type(value) is EagerTensor:
         return value
+    read = READERS.get(type(value))
+    if read is not None:
+        return read(value)
     if is_tensor(value):
         return convert_to_tensor(value)
     return scalar_like(value, ref)

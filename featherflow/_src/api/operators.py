@@ -7,7 +7,7 @@ which cannot be compared (no conversion, incompatible shapes) give False, as in 
 from __future__ import annotations
 
 from featherflow._src.api import math_ops as m
-from featherflow._src.api._args import tensor
+from featherflow._src.api._args import READERS, tensor
 from featherflow._src.framework import errors
 from featherflow._src.framework.convert import scalar_like
 from featherflow._src.framework.tensor import EagerTensor, is_tensor
@@ -21,6 +21,9 @@ def _operand(y, x):
     """The right-hand operand as a tensor of x's dtype (None when it must be NotImplemented)."""
     if type(y) is _ET:
         return y
+    read = READERS.get(type(y))
+    if read is not None:
+        return read(y)
     if is_tensor(y):
         return tensor(y)
     return scalar_like(y, x)
@@ -139,17 +142,23 @@ UNARY = {"neg": _neg, "abs": _abs, "invert": _invert, "pos": _pos}
 def install(cls, convert=None):
     """Adds the operator methods to `cls`; `convert(self)` turns an instance into a tensor
     first (Variables pass their read value)."""
+    # One wrapper per arity (no *args packing): these run on every `v * x` of a Variable.
     def bind(fn):
         if convert is None:
             return fn
-        return lambda self, *args: fn(convert(self), *args)
+        return lambda self, other: fn(convert(self), other)
+
+    def bind_unary(fn):
+        if convert is None:
+            return fn
+        return lambda self: fn(convert(self))
 
     for name, (fwd, rev) in BINARY.items():
         setattr(cls, f"__{name}__", bind(fwd))
         if rev is not None:
             setattr(cls, f"__r{name}__", bind(rev))
     for name, fn in UNARY.items():
-        setattr(cls, f"__{name}__", bind(fn))
+        setattr(cls, f"__{name}__", bind_unary(fn))
     cls.__eq__ = bind(_eq)
     cls.__ne__ = bind(_ne)
     cls.__getitem__ = bind(_getitem)

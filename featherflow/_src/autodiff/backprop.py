@@ -7,15 +7,50 @@ on it too, which is what gives higher-order derivatives.
 """
 from __future__ import annotations
 
+import collections.abc as _abc
 import enum
 
 import numpy as np
 
 from featherflow._src.autodiff import tape as _tape
+from featherflow._src.framework import nest as _nest
 from featherflow._src.framework.tensor import EagerTensor, Tensor
+from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import grad_util
+from featherflow._src.ops.defs.creation import OnesLike as _ONES_LIKE
+from featherflow._src.ops.defs.elementwise import AddN as _ADD_N
 
 TRAINABLE = _tape.TRAINABLE
+_TRAINABLE_MASK = _tape._TRAINABLE_MASK
+_ET = EagerTensor
+_execute = dispatch.execute
+_NESTED = (list, tuple, _abc.Mapping)
+# Ops whose gradient is the upstream gradient itself: the walk passes it on without a call.
+_PASS_THROUGH = frozenset({"ReadVariableOp", "Identity"})
+
+
+class _Api:
+    """The public ops the walk uses, imported on first use (they import this package)."""
+
+    def __init__(self):
+        from featherflow._src.api import array_ops, manip_ops, math_ops  # noqa: PLC0415
+        from featherflow._src.framework import convert  # noqa: PLC0415
+
+        self.convert_to_tensor = convert.convert_to_tensor
+        self.zeros_like = array_ops.zeros_like
+        self.zeros = array_ops.zeros
+        self.concat = manip_ops.concat
+        self.add_n = math_ops.add_n
+
+
+_API = None
+
+
+def _api():
+    global _API
+    if _API is None:
+        _API = _Api()
+    return _API
 
 
 class UnconnectedGradients(enum.Enum):
@@ -36,55 +71,34 @@ def _unconnected(value):
 # Nested structures (TF's nest rules: dict values in sorted key order)
 # ---------------------------------------------------------------------------------------------
 def flatten(struct):
-    try:
-        from featherflow._src.framework import nest  # noqa: PLC0415
-    except ImportError:
-        nest = None
-    if nest is not None:
-        return nest.flatten(struct)
-    if isinstance(struct, dict):
-        return [x for k in sorted(struct) for x in flatten(struct[k])]
-    if isinstance(struct, (list, tuple)):
-        return [x for s in struct for x in flatten(s)]
-    return [struct]
+    if not isinstance(struct, _NESTED):  # a single tensor or variable: the common case
+        return [struct]
+    return _nest.flatten(struct)
 
 
 def pack_as(struct, flat):
-    try:
-        from featherflow._src.framework import nest  # noqa: PLC0415
-    except ImportError:
-        nest = None
-    if nest is not None:
-        return nest.pack_sequence_as(struct, flat)
-    it = iter(flat)
-
-    def build(s):
-        if isinstance(s, dict):
-            built = {k: build(s[k]) for k in sorted(s)}
-            return type(s)((k, built[k]) for k in s)
-        if isinstance(s, (list, tuple)):
-            items = [build(x) for x in s]
-            if hasattr(s, "_fields"):  # namedtuple
-                return type(s)(*items)
-            return type(s)(items)
-        return next(it)
-
-    return build(struct)
+    if not isinstance(struct, _NESTED):
+        return flat[0]
+    return _nest.pack_sequence_as(struct, flat)
 
 
 # ---------------------------------------------------------------------------------------------
 # The reverse walk
 # ---------------------------------------------------------------------------------------------
 class OpView:
-    """What a gradient function sees of a recorded op: inputs, outputs, attrs, type."""
+    """What a gradient function sees of a recorded op: inputs, outputs, attrs, type, and
+    `skip_input_indices` (as in TensorFlow): the inputs whose gradient nobody needs (not on a
+    path from a source, or not differentiable). A gradient may return None for them, and should
+    when computing them costs real work."""
 
-    __slots__ = ("type", "inputs", "outputs", "attrs")
+    __slots__ = ("type", "inputs", "outputs", "attrs", "skip_input_indices")
 
-    def __init__(self, op, inputs, attrs, outputs):
+    def __init__(self, op, inputs, attrs, outputs, skip=()):
         self.type = op.name
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs or {}
+        self.skip_input_indices = skip
 
     @property
     def name(self):
@@ -99,26 +113,31 @@ def _is_slices(g):
 
 
 def _densify(g):
-    from featherflow._src.framework.convert import convert_to_tensor  # noqa: PLC0415
-
-    return convert_to_tensor(g) if _is_slices(g) else g
+    return _api().convert_to_tensor(g) if _is_slices(g) else g
 
 
 def aggregate(grads):
     """The sum of the gradients that reached one tensor."""
     if len(grads) == 1:
         return grads[0]
+    g0 = grads[0]
+    if type(g0) is _ET:
+        # Dense tensors of one dtype, shape and device (the usual case): one AddN, no checks.
+        d, shape, dev = g0._dtype, g0._value.shape, g0._device
+        for g in grads:
+            if type(g) is not _ET or g._dtype is not d or g._device is not dev or \
+                    g._value.shape != shape:
+                break
+        else:
+            return _execute(_ADD_N, tuple(grads))
+    api = _api()
     if all(_is_slices(g) for g in grads):
-        from featherflow._src.api.manip_ops import concat  # noqa: PLC0415
-
         # The walk meets the last-recorded use first: concatenate in recording order, as TF.
         grads = grads[::-1]
         g0 = grads[0]
-        return type(g0)(concat([g.values for g in grads], 0),
-                        concat([g.indices for g in grads], 0), g0.dense_shape)
-    from featherflow._src.api.math_ops import add_n  # noqa: PLC0415
-
-    return add_n([_densify(g) for g in grads])
+        return type(g0)(api.concat([g.values for g in grads], 0),
+                        api.concat([g.indices for g in grads], 0), g0.dense_shape)
+    return api.add_n([_densify(g) for g in grads])
 
 
 def _grad_fn(op):
@@ -135,11 +154,37 @@ registry_overrides: dict = {}
 
 
 def _zeros(t, batch):
-    from featherflow._src.api import array_ops  # noqa: PLC0415
-
+    api = _api()
     if batch is None:
-        return array_ops.zeros_like(t)
-    return array_ops.zeros((batch,) + t._value.shape, t._dtype)
+        return api.zeros_like(t)
+    return api.zeros((batch,) + t._value.shape, t._dtype)
+
+
+def _on_path(nodes, source_ids):
+    """The nodes on a path from a source, in recording order, each with the indices of its
+    inputs that need no gradient (off every path, or of a non-trainable dtype), and the ids
+    of every tensor reached.
+
+    Nodes are recorded in execution order, so all of a node's inputs were reached (or not)
+    before it is looked at: its skip set is final when it is computed.
+    """
+    reach = set(source_ids)
+    path = []
+    for node in nodes:
+        inputs = node[1]
+        for t in inputs:
+            if id(t) in reach:
+                break
+        else:
+            continue
+        skip = ()
+        for i, t in enumerate(inputs):
+            if id(t) not in reach or not t._dtype._bit & _TRAINABLE_MASK:
+                skip += (i,)
+        path.append((node, skip))
+        for o in node[3]:
+            reach.add(id(o))
+    return path, reach
 
 
 def backward(nodes, seeds, source_ids, batch=None):
@@ -148,16 +193,10 @@ def backward(nodes, seeds, source_ids, batch=None):
     Only nodes on a path from a source are visited. `batch` is the size of a leading batch axis
     carried by every gradient (vectorized Jacobians), or None.
     """
-    reach = set(source_ids)
-    path = []
-    for node in nodes:
-        for t in node[1]:
-            if id(t) in reach:
-                path.append(node)
-                reach.update(id(o) for o in node[3])
-                break
+    path, _ = _on_path(nodes, source_ids)
     grads = seeds
-    for op, inputs, attrs, outputs in reversed(path):
+    sparse_ok = grad_util.SPARSE_OK
+    for (op, inputs, attrs, outputs), skip in reversed(path):
         upstream = []
         found = False
         for o in outputs:
@@ -167,30 +206,36 @@ def backward(nodes, seeds, source_ids, batch=None):
                 upstream.append(None)
             else:
                 found = True
-                g = aggregate(gl)
-                if key in source_ids:
-                    grads[key] = [g]
+                if len(gl) == 1:
+                    g = gl[0]
+                else:
+                    g = aggregate(gl)
+                    if key in source_ids:
+                        grads[key] = [g]
                 upstream.append(g)
         if not found:
             continue
+        name = op.name
         for i, g in enumerate(upstream):
             if g is None:
                 upstream[i] = _zeros(outputs[i], batch)
-            elif op.name not in grad_util.SPARSE_OK and _is_slices(g):
+            elif type(g) is not _ET and name not in sparse_ok and _is_slices(g):
                 upstream[i] = _densify(g)
-        in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs), *upstream)
-        if not isinstance(in_grads, (tuple, list)):
-            in_grads = (in_grads,)
-        for t, g in zip(inputs, in_grads):
-            if g is None:
+        if name in _PASS_THROUGH:
+            in_grads = upstream  # identity gradient: no call, no OpView
+        else:
+            in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), *upstream)
+            if not isinstance(in_grads, (tuple, list)):
+                in_grads = (in_grads,)
+        for i, (t, g) in enumerate(zip(inputs, in_grads)):
+            if g is None or (skip and i in skip):
                 continue
             key = id(t)
-            if key in reach and t._dtype in TRAINABLE:
-                gl = grads.get(key)
-                if gl is None:
-                    grads[key] = [g]
-                else:
-                    gl.append(g)
+            gl = grads.get(key)
+            if gl is None:
+                grads[key] = [g]
+            else:
+                gl.append(g)
     return grads
 
 
@@ -199,6 +244,8 @@ def backward(nodes, seeds, source_ids, batch=None):
 # ---------------------------------------------------------------------------------------------
 def _as_source(s):
     """(the tensor the tape tracks for source `s`, whether it is a variable)."""
+    if type(s) is _ET:
+        return s, False
     h = _tape.variable_handle(s)
     if h is not None:
         return h, True
@@ -209,23 +256,22 @@ def _as_source(s):
 
 def _target_tensor(t):
     """Targets may be variables: differentiate their value as read now."""
-    if _tape.variable_handle(t) is not None:
-        from featherflow._src.framework.convert import convert_to_tensor  # noqa: PLC0415
-
-        return convert_to_tensor(t)
+    if type(t) is not _ET and _tape.variable_handle(t) is not None:
+        return _api().convert_to_tensor(t)
     return t
 
 
 def _zero_for(s, batch=None):
-    from featherflow._src.api import array_ops  # noqa: PLC0415
-
     shape = tuple(s.shape.as_list()) if not isinstance(s, EagerTensor) else s._value.shape
     dtype = s.dtype
-    return array_ops.zeros(((batch,) if batch is not None else ()) + tuple(shape), dtype)
+    return _api().zeros(((batch,) if batch is not None else ()) + tuple(shape), dtype)
 
 
 def gradient(tape, target, sources, output_gradients, unconnected_gradients):
-    unconnected = _unconnected(unconnected_gradients)
+    if unconnected_gradients == "none" or unconnected_gradients is UnconnectedGradients.NONE:
+        unconnected = UnconnectedGradients.NONE
+    else:
+        unconnected = _unconnected(unconnected_gradients)
     flat_sources = flatten(sources)
     tracked = [_as_source(s)[0] for s in flat_sources]
     targets = [_target_tensor(t) for t in flatten(target)]
@@ -235,26 +281,28 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             raise ValueError(f"Expected {len(targets)} output_gradients (one per target). "
                              f"Received: {len(out_grads)}")
     else:
-        out_grads = [None] * len(targets)
-    from featherflow._src.api import array_ops  # noqa: PLC0415
-
+        out_grads = None
+    api = _api()
     seeds = {}
-    for t, g in zip(targets, out_grads):
-        if t._dtype not in TRAINABLE:
+    for k, t in enumerate(targets):
+        if not t._dtype._bit & _TRAINABLE_MASK:
             continue
+        g = None if out_grads is None else out_grads[k]
         if g is None:
-            g = array_ops.ones_like(t)
+            g = _execute(_ONES_LIKE, (t,))
         elif not isinstance(g, Tensor) and not _is_slices(g):
-            from featherflow._src.framework.convert import convert_to_tensor  # noqa: PLC0415
-
-            g = convert_to_tensor(g, dtype=t._dtype)
-        seeds.setdefault(id(t), []).append(g)
+            g = api.convert_to_tensor(g, dtype=t._dtype)
+        gl = seeds.get(id(t))
+        if gl is None:
+            seeds[id(t)] = [g]
+        else:
+            gl.append(g)
     source_ids = {id(s) for s in tracked}
     grads = backward(tape._nodes, seeds, source_ids)
     result = []
     for s, tr in zip(flat_sources, tracked):
         gl = grads.get(id(tr))
-        if gl is None or tr._dtype not in TRAINABLE:
+        if gl is None or not tr._dtype._bit & _TRAINABLE_MASK:
             g = None
         else:
             g = aggregate(gl)

@@ -72,19 +72,34 @@ def variable_accessed(variable):
     if not getattr(variable, "trainable", True):
         return
     for tape in _THREAD.tapes:
-        if tape._watch_accessed_variables:
+        if tape._watch_accessed_variables and id(variable) not in tape._variables:
             tape._watch_variable(variable)
 
 
+_BACKPROP = None
+
+
+def _backprop():
+    """autodiff.backprop (it imports this module), bound on first use."""
+    global _BACKPROP
+    if _BACKPROP is None:
+        from featherflow._src.autodiff import backprop  # noqa: PLC0415
+
+        _BACKPROP = backprop
+    return _BACKPROP
+
+
 def _push(tape):
-    _THREAD.tapes = _THREAD.tapes + (tape,)
-    context.refresh()
+    th = _THREAD
+    th.tapes = th.tapes + (tape,)
+    th.plain = False  # what context.refresh() computes with a tape active
 
 
 def _pop(tape):
-    tapes = _THREAD.tapes
-    _THREAD.tapes = tuple(t for t in tapes if t is not tape)
-    context.refresh()
+    th = _THREAD
+    tapes = th.tapes
+    th.tapes = tapes[:-1] if tapes and tapes[-1] is tape else tuple(t for t in tapes if t is not tape)
+    context.refresh(th)
 
 
 class GradientTape:
@@ -207,8 +222,7 @@ class GradientTape:
         >>> g.gradient(y, v).numpy()
         np.float32(12.0)
         """
-        from featherflow._src.autodiff import backprop  # noqa: PLC0415
-
+        backprop = _backprop()
         if target is None:
             raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
                             "Variables or CompositeTensors to be differentiated, but received "
@@ -223,8 +237,7 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none",
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
-        from featherflow._src.autodiff import backprop  # noqa: PLC0415
-
+        backprop = _backprop()
         self._begin_gradient()
         try:
             return backprop.jacobian(self, target, sources, unconnected_gradients,
@@ -235,8 +248,7 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients="none",
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobians: shape [b] + target.shape[1:] + source.shape[1:]."""
-        from featherflow._src.autodiff import backprop  # noqa: PLC0415
-
+        backprop = _backprop()
         self._begin_gradient()
         try:
             return backprop.batch_jacobian(self, target, source, unconnected_gradients,

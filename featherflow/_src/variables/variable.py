@@ -25,13 +25,20 @@ from featherflow._src.ops.defs import resource as R
 
 _execute = dispatch.execute
 _THREAD = context.THREAD
+_READ = R.read_variable
+
+
+_accessed = None  # autodiff.tape.variable_accessed, bound on first use (import cycle)
 
 
 def _watch_read(variable):
     """Tells active GradientTapes that `variable` is being read (they may auto-watch it)."""
-    from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
+    global _accessed
+    if _accessed is None:
+        from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
 
-    variable_accessed(variable)
+        _accessed = variable_accessed
+    _accessed(variable)
 
 
 _ET = EagerTensor
@@ -308,10 +315,12 @@ class Variable:
     # -- reads -------------------------------------------------------------------------------
     def value(self) -> EagerTensor:
         """The current value, as a tensor that aliases the buffer (it never changes later)."""
+        # NOTE: this is the read path of every operator and argument conversion (see _install):
+        # keep it to a tape check, the lock and one execute.
+        if _THREAD.tapes:
+            _watch_read(self)
         with self._lock:
-            if _THREAD.tapes:
-                _watch_read(self)
-            t = _execute(R.read_variable, (self._handle,))
+            t = _execute(_READ, (self._handle,))
         t._dtype = self._dtype
         return t
 
@@ -571,7 +580,12 @@ def _convert_variable(value, dtype=None, name=None, as_ref=False):
 def _install():
     from featherflow._src.api.operators import install  # noqa: PLC0415
 
+    from featherflow._src.api._args import register_reader  # noqa: PLC0415
+
     install(Variable, Variable.value)
+    # Exact Variables skip the conversion registry in operators and op arguments; subclasses
+    # (distributed values) keep their own conversion.
+    register_reader(Variable, Variable.value)
     Variable.__getitem__ = Variable._getitem
     for kind in _INPLACE_MESSAGES:
         setattr(Variable, f"__{kind}__", _inplace(kind))

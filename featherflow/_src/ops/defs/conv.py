@@ -323,28 +323,41 @@ def _conv_attrs(attrs):
     return {k: v for k, v in attrs.items() if k not in ("input_sizes", "filter_sizes")}
 
 
+def _grads(op, first, second):
+    """(first(), second()): the gradients of an op's two inputs, each left out (None, the
+    convolution not run) when the walk does not need it (op.skip_input_indices)."""
+    skip = op.skip_input_indices
+    return (None if 0 in skip else first(), None if 1 in skip else second())
+
+
 @register_gradient("Conv2D")
 def _conv2d_grad(op, grad):
     x, w = op.inputs
     a = _conv_attrs(op.attrs)
-    return (execute(Conv2DBackpropInput, (w, grad), dict(a, input_sizes=_shape(x))),
-            execute(Conv2DBackpropFilter, (x, grad), dict(a, filter_sizes=_shape(w))))
+    return _grads(
+        op,
+        lambda: execute(Conv2DBackpropInput, (w, grad), dict(a, input_sizes=_shape(x))),
+        lambda: execute(Conv2DBackpropFilter, (x, grad), dict(a, filter_sizes=_shape(w))))
 
 
 @register_gradient("Conv2DBackpropInput")
 def _conv2d_backprop_input_grad(op, grad):
     w, dy = op.inputs
     a = _conv_attrs(op.attrs)
-    return (execute(Conv2DBackpropFilter, (grad, dy), dict(a, filter_sizes=_shape(w))),
-            execute(Conv2D, (grad, w), a))
+    return _grads(
+        op,
+        lambda: execute(Conv2DBackpropFilter, (grad, dy), dict(a, filter_sizes=_shape(w))),
+        lambda: execute(Conv2D, (grad, w), a))
 
 
 @register_gradient("Conv2DBackpropFilter")
 def _conv2d_backprop_filter_grad(op, grad):
     x, dy = op.inputs
     a = _conv_attrs(op.attrs)
-    return (execute(Conv2DBackpropInput, (grad, dy), dict(a, input_sizes=_shape(x))),
-            execute(Conv2D, (x, grad), a))
+    return _grads(
+        op,
+        lambda: execute(Conv2DBackpropInput, (grad, dy), dict(a, input_sizes=_shape(x))),
+        lambda: execute(Conv2D, (x, grad), a))
 
 
 Conv2D = conv2d_kernel
@@ -403,25 +416,31 @@ DepthwiseConv2dNativeBackpropFilter = depthwise_backprop_filter_kernel
 def _depthwise_grad(op, grad):
     x, w = op.inputs
     a = _conv_attrs(op.attrs)
-    return (execute(DepthwiseConv2dNativeBackpropInput, (w, grad),
-                    dict(a, input_sizes=_shape(x))),
-            execute(DepthwiseConv2dNativeBackpropFilter, (x, grad),
-                    dict(a, filter_sizes=_shape(w))))
+    return _grads(
+        op,
+        lambda: execute(DepthwiseConv2dNativeBackpropInput, (w, grad),
+                        dict(a, input_sizes=_shape(x))),
+        lambda: execute(DepthwiseConv2dNativeBackpropFilter, (x, grad),
+                        dict(a, filter_sizes=_shape(w))))
 
 
 @register_gradient("DepthwiseConv2dNativeBackpropInput")
 def _depthwise_backprop_input_grad(op, grad):
     w, dy = op.inputs
     a = _conv_attrs(op.attrs)
-    return (execute(DepthwiseConv2dNativeBackpropFilter, (grad, dy),
-                    dict(a, filter_sizes=_shape(w))),
-            execute(DepthwiseConv2dNative, (grad, w), a))
+    return _grads(
+        op,
+        lambda: execute(DepthwiseConv2dNativeBackpropFilter, (grad, dy),
+                        dict(a, filter_sizes=_shape(w))),
+        lambda: execute(DepthwiseConv2dNative, (grad, w), a))
 
 
 @register_gradient("DepthwiseConv2dNativeBackpropFilter")
 def _depthwise_backprop_filter_grad(op, grad):
     x, dy = op.inputs
     a = _conv_attrs(op.attrs)
-    return (execute(DepthwiseConv2dNativeBackpropInput, (grad, dy),
-                    dict(a, input_sizes=_shape(x))),
-            execute(DepthwiseConv2dNative, (x, grad), a))
+    return _grads(
+        op,
+        lambda: execute(DepthwiseConv2dNativeBackpropInput, (grad, dy),
+                        dict(a, input_sizes=_shape(x))),
+        lambda: execute(DepthwiseConv2dNative, (x, grad), a))

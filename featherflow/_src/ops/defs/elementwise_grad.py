@@ -30,18 +30,27 @@ def _unary(name):
     return wrap
 
 
-def _binary(name):
+def _binary(name, wants=False):
     """Registers fn(x, y, z, grad) -> (dx, dy) as the gradient of binary op `name`; both are
-    reduced to their input's shape."""
+    reduced to their input's shape. Inputs the walk does not need (op.skip_input_indices) are
+    neither reduced nor returned; with `wants`, fn is called as fn(x, y, z, grad, want_x,
+    want_y) and computes only the wanted ones."""
 
     def wrap(fn):
         @register_gradient(name)
         def grad_fn(op, grad):
             x, y = op.inputs
             z = op.outputs[0]
-            gx, gy = fn(x, y, z, grad)
-            return (None if gx is None else unbroadcast(gx, x, z),
-                    None if gy is None else unbroadcast(gy, y, z))
+            skip = op.skip_input_indices
+            want_x = want_y = True
+            if skip:
+                want_x, want_y = 0 not in skip, 1 not in skip
+            if wants:
+                gx, gy = fn(x, y, z, grad, want_x, want_y)
+            else:
+                gx, gy = fn(x, y, z, grad)
+            return (unbroadcast(gx, x, z) if want_x and gx is not None else None,
+                    unbroadcast(gy, y, z) if want_y and gy is not None else None)
 
         batchable(name)
         return fn
@@ -49,7 +58,9 @@ def _binary(name):
     return wrap
 
 
-c = m.conj
+def c(x):
+    """conj(x); real tensors are returned as they are without a call into the public op."""
+    return m.conj(x) if x._dtype._kind == "c" else x
 
 
 def _mask(cond, like):
@@ -226,23 +237,23 @@ def _add(x, y, z, g):
     return g, g
 
 
-@_binary("Sub")
-def _sub(x, y, z, g):
-    return g, -g
+@_binary("Sub", wants=True)
+def _sub(x, y, z, g, want_x=True, want_y=True):
+    return g, (-g if want_y else None)
 
 
-@_binary("Mul")
-def _mul(x, y, z, g):
-    return g * c(y), c(x) * g
+@_binary("Mul", wants=True)
+def _mul(x, y, z, g, want_x=True, want_y=True):
+    return (g * c(y) if want_x else None), (c(x) * g if want_y else None)
 
 
-def _realdiv_grad(x, y, z, g):
+def _realdiv_grad(x, y, z, g, want_x=True, want_y=True):
     yc = c(y)
-    return g / yc, g * (-c(x) / yc / yc)
+    return (g / yc if want_x else None), (g * (-c(x) / yc / yc) if want_y else None)
 
 
-_binary("RealDiv")(_realdiv_grad)
-_binary("Div")(_realdiv_grad)
+_binary("RealDiv", wants=True)(_realdiv_grad)
+_binary("Div", wants=True)(_realdiv_grad)
 
 
 @register_gradient("FloorDiv")
@@ -253,15 +264,17 @@ def _floordiv(op, grad):
 batchable("FloorDiv")
 
 
-@_binary("FloorMod")
-def _floormod(x, y, z, g):
-    return g, g * -m.floordiv(x, y)
+@_binary("FloorMod", wants=True)
+def _floormod(x, y, z, g, want_x=True, want_y=True):
+    return g, (g * -m.floordiv(x, y) if want_y else None)
 
 
-@_binary("Pow")
-def _pow(x, y, z, g):
+@_binary("Pow", wants=True)
+def _pow(x, y, z, g, want_x=True, want_y=True):
     xc, yc = c(x), c(y)
-    gx = g * (yc * m.pow(xc, yc - 1))
+    gx = g * (yc * m.pow(xc, yc - 1)) if want_x else None
+    if not want_y:
+        return gx, None
     # log(x) only where it is defined (x > 0, or x != 0 for complex); 0 elsewhere.
     if x.dtype.is_complex:
         keep = _mask(m.not_equal(x, 0), x)

@@ -33,7 +33,8 @@ def deep_copy(xp, x):
     return xp.array(x, copy=True)
 
 
-@primitive("ReadVariableOp", same_dtype=0)
+# quiet=False: indexing cannot warn, and the read is the hottest resource op.
+@primitive("ReadVariableOp", same_dtype=0, quiet=False)
 def read_variable(xp, buf):
     """The variable's value. Aliases the buffer (a view); the Variable copies on its next write
     while such a view lives. A 0-d numeric value is returned as a NumPy scalar (a copy, cheaper
@@ -120,7 +121,10 @@ def _update(name, fn):
         return ()
 
     kernel.__name__ = name
-    return primitive(name, same_dtype=0, num_outputs=0, differentiable=False)(kernel)
+    # quiet=False: the one ufunc call warns from this module, which the warnings filter on
+    # ops.defs silences (see dispatch.py); saves the error-state switch on every update.
+    return primitive(name, same_dtype=0, num_outputs=0, differentiable=False,
+                     quiet=False)(kernel)
 
 
 AssignAddVariableOp = _update("AssignAddVariableOp", np.add)
@@ -178,7 +182,10 @@ def _scatter(name, mode):
         return ()
 
     kernel.__name__ = name
-    return primitive(name, same_dtype=0, num_outputs=0, differentiable=False)(kernel)
+    # quiet=False: the one ufunc call warns from this module, which the warnings filter on
+    # ops.defs silences (see dispatch.py); saves the error-state switch on every update.
+    return primitive(name, same_dtype=0, num_outputs=0, differentiable=False,
+                     quiet=False)(kernel)
 
 
 _UFUNC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
@@ -222,7 +229,10 @@ def _scatter_nd(name, mode):
         return ()
 
     kernel.__name__ = name
-    return primitive(name, same_dtype=0, num_outputs=0, differentiable=False)(kernel)
+    # quiet=False: the one ufunc call warns from this module, which the warnings filter on
+    # ops.defs silences (see dispatch.py); saves the error-state switch on every update.
+    return primitive(name, same_dtype=0, num_outputs=0, differentiable=False,
+                     quiet=False)(kernel)
 
 
 ResourceScatterNdUpdate = _scatter_nd("ResourceScatterNdUpdate", "update")
