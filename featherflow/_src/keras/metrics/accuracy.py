@@ -18,7 +18,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where (y_pred > threshold) equals y_true.
 
     >>> import featherflow as tf
-    >>> tf.keras.metrics.binary_accuracy([[1.], [0.]], [[0.7], [0.6]]).numpy()
+    >>> tf.keras.metrics.binary_accuracy([1., 0.], [0.7, 0.6]).numpy()
     array([1., 0.], dtype=float32)
     """
     y_pred = ops.to_tensor(y_pred)
