@@ -60,6 +60,12 @@ class Module:
         with _name_scope(name) as scope:
             self._name_scope = _name_scope(scope)
 
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        # A checkpoint restored before this attribute existed gives it its saved value now.
+        if _walk.ATTACH_HOOKS:
+            _walk.notify_attach(self, name, value)
+
     @property
     def name(self) -> str:
         """The module's name (the class name in snake_case unless given)."""

@@ -218,3 +218,114 @@ def non_trainable_variables(root) -> tuple:
 
 def submodules(root) -> tuple:
     return tuple(walk(root, predicate=is_module))
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoint dependencies: the children of an object with their local names (TF's rules)
+# ---------------------------------------------------------------------------------------------
+# NOTE: this is a different view from `walk` above, because TensorFlow's checkpoints see an
+# object graph differently from `tf.Module.variables`: attributes in assignment order (not
+# sorted), lists and dicts are objects of their own (a node, even when empty), tuples only when
+# they hold something trackable, `_TF_MODULE_IGNORED_PROPERTIES` does not apply (TF's optimizers
+# save `_trainable_variables`, which `Module.variables` hides), and a dict key is a local name.
+
+_CHILDREN_RULES: dict = {}    # class -> fn(obj) -> [(name, value)] overriding `vars(obj)`
+ATTACH_HOOKS: list = []       # fn(obj, name, value), called after a trackable attribute is set
+
+
+def register_children_rule(cls: type, fn):
+    """Makes `fn(obj)` (a list of (local name, value) pairs) the checkpoint dependencies of
+    instances of `cls` (and subclasses without a rule of their own) instead of `vars(obj)`."""
+    _CHILDREN_RULES[cls] = fn
+
+
+def _rule_for(cls):
+    for klass in cls.__mro__:
+        fn = _CHILDREN_RULES.get(klass)
+        if fn is not None:
+            return fn
+    return None
+
+
+def is_trackable(value) -> bool:
+    """Whether `value` is a node of a checkpoint's object graph: a variable, a module, an object
+    with `_checkpoint_children`, a list or dict, or a tuple holding something trackable."""
+    if not _builtin_variable_checked:
+        _ensure_builtin_variable()
+    if isinstance(value, _leaf_tuple) or isinstance(value, _module_tuple):
+        return True
+    if isinstance(value, (list, dict)) or hasattr(value, "_checkpoint_children"):
+        return not isinstance(value, type)
+    if isinstance(value, tuple):
+        return any(is_trackable(v) for v in value)
+    return False
+
+
+def children(obj) -> list:
+    """[(local name, child), ...]: the checkpoint dependencies of `obj`, in TF's order.
+
+    >>> import featherflow as tf
+    >>> m = tf.Module(); m.w = tf.Variable(1.0); m.layers = [tf.Variable(2.0)]
+    >>> [name for name, _ in children(m)]
+    ['w', 'layers']
+    >>> [name for name, _ in children(m.layers)]
+    ['0']
+    """
+    if not _builtin_variable_checked:
+        _ensure_builtin_variable()
+    if isinstance(obj, _leaf_tuple):
+        return []
+    hook = getattr(obj, "_checkpoint_children", None)
+    if hook is not None and not isinstance(obj, type):
+        return [(n, v) for n, v in hook() if is_trackable(v)]
+    if isinstance(obj, _abc.Mapping):
+        return _mapping_children(obj, strict=False)
+    if isinstance(obj, (list, tuple)):
+        return [(str(i), v) for i, v in enumerate(obj) if is_trackable(v)]
+    rule = _rule_for(type(obj))
+    items = rule(obj) if rule is not None else _attributes(obj)
+    ignored = _ignored(obj)
+    out = []
+    for name, value in items:
+        if not is_trackable(value):
+            continue
+        # A dict the module hides from its walk may use non-string keys (an optimizer's slot
+        # map keyed by variable id): it is still a node, its non-string entries are skipped.
+        # Any other dict attribute with a non-string key to a trackable is an error, as in TF.
+        if isinstance(value, _abc.Mapping) and name not in ignored:
+            _mapping_children(value, strict=True)
+        out.append((name, value))
+    return out
+
+
+def _attributes(obj) -> list:
+    try:
+        attrs = vars(obj)
+    except TypeError:
+        return []
+    return [(k, v) for k, v in attrs.items() if not k.startswith("_self_")]
+
+
+def _mapping_children(mapping, strict) -> list:
+    out = []
+    for key, value in mapping.items():
+        if not is_trackable(value):
+            continue
+        if not isinstance(key, str):
+            if not strict:
+                continue
+            raise ValueError(
+                f"Unable to save the object {mapping!r} (a dictionary tracked as a checkpoint "
+                "dependency): it maps the non-string key {key!r} to a trackable object. "
+                "Checkpoint names are strings: use string keys, or keep this dictionary on an "
+                "object that is not saved. Received: key {key!r}".replace("{key!r}", repr(key)))
+        out.append((key, value))
+    return out
+
+
+def notify_attach(obj, name, value):
+    """Called by Module/Layer `__setattr__` (only while a hook is registered): tells pending
+    checkpoint restorations that `obj.name` now holds `value`."""
+    if is_trackable(value):
+        for hook in list(ATTACH_HOOKS):
+            hook(obj, name, value)

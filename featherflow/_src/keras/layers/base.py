@@ -198,6 +198,8 @@ class Layer(Module):
                 and value not in self._layers):
             raise ValueError(_STATE_LOCKED)
         object.__setattr__(self, name, value)
+        if _walk.ATTACH_HOOKS:  # deferred checkpoint restoration (featherflow/_src/train)
+            _walk.notify_attach(self, name, value)
 
     @property
     def _layers(self):
