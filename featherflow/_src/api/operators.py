@@ -21,6 +21,8 @@ def _operand(y, x):
     """The right-hand operand as a tensor of x's dtype (None when it must be NotImplemented)."""
     if type(y) is _ET:
         return y
+    if type(y) is float:  # `x * 2.0`: straight to the scalar conversion
+        return scalar_like(y, x)
     read = READERS.get(type(y))
     if read is not None:
         return read(y)

@@ -15,6 +15,7 @@ import numpy as np
 from featherflow._src.autodiff import tape as _tape
 from featherflow._src.framework import nest as _nest
 from featherflow._src.framework.tensor import EagerTensor, Tensor
+from featherflow._src.framework.tensor import make as _make
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import grad_util
 from featherflow._src.ops.defs.creation import OnesLike as _ONES_LIKE
@@ -23,6 +24,7 @@ from featherflow._src.ops.defs.elementwise import AddN as _ADD_N
 TRAINABLE = _tape.TRAINABLE
 _TRAINABLE_MASK = _tape._TRAINABLE_MASK
 _ET = EagerTensor
+_ndarray = np.ndarray
 _execute = dispatch.execute
 _NESTED = (list, tuple, _abc.Mapping)
 # Ops whose gradient is the upstream gradient itself: the walk passes it on without a call.
@@ -162,29 +164,65 @@ def _zeros(t, batch):
 
 def _on_path(nodes, source_ids):
     """The nodes on a path from a source, in recording order, each with the indices of its
-    inputs that need no gradient (off every path, or of a non-trainable dtype), and the ids
-    of every tensor reached.
+    inputs that need no gradient (off every path, or of a non-trainable dtype).
 
     Nodes are recorded in execution order, so all of a node's inputs were reached (or not)
     before it is looked at: its skip set is final when it is computed.
     """
     reach = set(source_ids)
+    add = reach.add
     path = []
     for node in nodes:
         inputs = node[1]
-        for t in inputs:
-            if id(t) in reach:
-                break
+        if len(inputs) == 1:
+            t = inputs[0]
+            if id(t) not in reach:
+                continue
+            skip = () if t._dtype._bit & _TRAINABLE_MASK else (0,)
         else:
-            continue
-        skip = ()
-        for i, t in enumerate(inputs):
-            if id(t) not in reach or not t._dtype._bit & _TRAINABLE_MASK:
-                skip += (i,)
+            for t in inputs:
+                if id(t) in reach:
+                    break
+            else:
+                continue
+            skip = ()
+            for i, t in enumerate(inputs):
+                if id(t) not in reach or not t._dtype._bit & _TRAINABLE_MASK:
+                    skip += (i,)
         path.append((node, skip))
         for o in node[3]:
-            reach.add(id(o))
-    return path, reach
+            add(id(o))
+    return path
+
+
+def _upstream(op, outputs, grads, source_ids, batch):
+    """The gradients arriving at `outputs` (zeros for outputs none reached; None when none
+    reached any), summed, densified unless the op's gradient takes IndexedSlices."""
+    upstream = []
+    found = False
+    for o in outputs:
+        key = id(o)
+        gl = grads.get(key) if key in source_ids else grads.pop(key, None)
+        if gl is None:
+            upstream.append(None)
+            continue
+        found = True
+        if len(gl) == 1:
+            g = gl[0]
+        else:
+            g = aggregate(gl)
+            if key in source_ids:
+                grads[key] = [g]
+        upstream.append(g)
+    if not found:
+        return None
+    sparse_ok = op.name in grad_util.SPARSE_OK
+    for i, g in enumerate(upstream):
+        if g is None:
+            upstream[i] = _zeros(outputs[i], batch)
+        elif type(g) is not _ET and not sparse_ok and _is_slices(g):
+            upstream[i] = _densify(g)
+    return upstream
 
 
 def backward(nodes, seeds, source_ids, batch=None):
@@ -193,49 +231,46 @@ def backward(nodes, seeds, source_ids, batch=None):
     Only nodes on a path from a source are visited. `batch` is the size of a leading batch axis
     carried by every gradient (vectorized Jacobians), or None.
     """
-    path, _ = _on_path(nodes, source_ids)
     grads = seeds
+    pop = grads.pop
     sparse_ok = grad_util.SPARSE_OK
-    for (op, inputs, attrs, outputs), skip in reversed(path):
-        upstream = []
-        found = False
-        for o in outputs:
-            key = id(o)
-            gl = grads.get(key) if key in source_ids else grads.pop(key, None)
-            if gl is None:
-                upstream.append(None)
+    for (op, inputs, attrs, outputs), skip in reversed(_on_path(nodes, source_ids)):
+        if len(outputs) == 1:  # the common case, inlined
+            key = id(outputs[0])
+            if key in source_ids:
+                gl = grads.get(key)
+                if gl is None:
+                    continue
+                if len(gl) > 1:
+                    grads[key] = gl = [aggregate(gl)]
             else:
-                found = True
-                if len(gl) == 1:
-                    g = gl[0]
-                else:
-                    g = aggregate(gl)
-                    if key in source_ids:
-                        grads[key] = [g]
-                upstream.append(g)
-        if not found:
-            continue
-        name = op.name
-        for i, g in enumerate(upstream):
-            if g is None:
-                upstream[i] = _zeros(outputs[i], batch)
-            elif type(g) is not _ET and name not in sparse_ok and _is_slices(g):
-                upstream[i] = _densify(g)
-        if name in _PASS_THROUGH:
-            in_grads = upstream  # identity gradient: no call, no OpView
+                gl = pop(key, None)
+                if gl is None:
+                    continue
+            g = gl[0] if len(gl) == 1 else aggregate(gl)
+            if type(g) is not _ET and op.name not in sparse_ok and _is_slices(g):
+                g = _densify(g)
+            if op.name in _PASS_THROUGH:
+                in_grads = (g,)  # identity gradient: no call, no OpView
+            else:
+                in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), g)
         else:
-            in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), *upstream)
-            if not isinstance(in_grads, (tuple, list)):
-                in_grads = (in_grads,)
-        for i, (t, g) in enumerate(zip(inputs, in_grads)):
-            if g is None or (skip and i in skip):
+            upstream = _upstream(op, outputs, grads, source_ids, batch)
+            if upstream is None:
                 continue
-            key = id(t)
-            gl = grads.get(key)
-            if gl is None:
-                grads[key] = [g]
-            else:
-                gl.append(g)
+            in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), *upstream)
+        if type(in_grads) is not tuple and type(in_grads) is not list:
+            in_grads = (in_grads,)
+        i = 0
+        for t, g in zip(inputs, in_grads):
+            if g is not None and not (skip and i in skip):
+                key = id(t)
+                gl = grads.get(key)
+                if gl is None:
+                    grads[key] = [g]
+                else:
+                    gl.append(g)
+            i += 1
     return grads
 
 
@@ -267,6 +302,24 @@ def _zero_for(s, batch=None):
     return _api().zeros(((batch,) if batch is not None else ()) + tuple(shape), dtype)
 
 
+def _source_ids(tape, tracked):
+    """Ids of the sources the tape traced: watched, or produced by a recorded op. Like
+    TensorFlow, an unwatched tensor gets no gradient even where a recorded op consumed it."""
+    watched = tape._watched
+    return {id(s) for s in tracked if id(s) in watched}
+
+
+def _ones_like(t):
+    """The default output gradient. A 0-d target on the host gets its NumPy scalar one
+    directly (no kernel: the value a 0-d OnesLike would hold)."""
+    v = t._value
+    dev = t._device
+    if type(v) is not _ndarray and dev.direct and dev.backend.name == "numpy":
+        one = v.dtype.type(1)
+        return _make(one, t._dtype, dev, one.itemsize)
+    return _execute(_ONES_LIKE, (t,))
+
+
 def gradient(tape, target, sources, output_gradients, unconnected_gradients):
     if unconnected_gradients == "none" or unconnected_gradients is UnconnectedGradients.NONE:
         unconnected = UnconnectedGradients.NONE
@@ -289,7 +342,7 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             continue
         g = None if out_grads is None else out_grads[k]
         if g is None:
-            g = _execute(_ONES_LIKE, (t,))
+            g = _ones_like(t)
         elif not isinstance(g, Tensor) and not _is_slices(g):
             g = api.convert_to_tensor(g, dtype=t._dtype)
         gl = seeds.get(id(t))
@@ -297,8 +350,7 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             seeds[id(t)] = [g]
         else:
             gl.append(g)
-    source_ids = {id(s) for s in tracked}
-    grads = backward(tape._nodes, seeds, source_ids)
+    grads = backward(tape._nodes, seeds, _source_ids(tape, tracked))
     result = []
     for s, tr in zip(flat_sources, tracked):
         gl = grads.get(id(tr))
@@ -346,7 +398,7 @@ def _jacobian_flat(tape, y, tracked, vectorize, host_seeds):
     from featherflow._src.api.manip_ops import stack  # noqa: PLC0415
 
     n = host_seeds.shape[0]
-    source_ids = {id(s) for s in tracked}
+    source_ids = _source_ids(tape, tracked)
     if y._dtype not in TRAINABLE or n == 0:
         return [None] * len(tracked)
     if vectorize and _batchable(tape._nodes, source_ids, id(y)):

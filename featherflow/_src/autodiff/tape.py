@@ -45,9 +45,14 @@ def _record(op, inputs, attrs, outputs):
         else:
             continue
         if node is None:
-            outs = [o for o in outputs if o._dtype._bit & _TRAINABLE_MASK]
-            if not outs:
-                return
+            if len(outputs) == 1:  # the common case, without a list comprehension
+                if not outputs[0]._dtype._bit & _TRAINABLE_MASK:
+                    return
+                outs = outputs
+            else:
+                outs = [o for o in outputs if o._dtype._bit & _TRAINABLE_MASK]
+                if not outs:
+                    return
             node = (op, tuple(inputs), attrs, tuple(outputs))
         tape._nodes.append(node)
         for o in outs:

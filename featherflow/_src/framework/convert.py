@@ -14,6 +14,8 @@ from featherflow._src.framework import context, device as _device, dtypes as _dt
 from featherflow._src.framework.shapes import TensorShape
 from featherflow._src.framework.tensor import EagerTensor, make
 
+_new = object.__new__
+
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -326,6 +328,18 @@ def scalar_like(value, ref: EagerTensor) -> EagerTensor:
     """Converts a Python/NumPy operand of a binary op to `ref`'s dtype, on `ref`'s device."""
     dtype = ref._dtype
     if isinstance(value, float) and dtype._kind == "f":
+        dev = ref._device
+        if dev.direct and dev.backend.name == "numpy":
+            # `x * 2.0` on the host: the NumPy scalar place_host would make, without the 0-d
+            # array in between (same rounding, same overflow warning).
+            t = _new(EagerTensor)
+            t._value = s = dtype._np_type(value)
+            t._dtype = dtype
+            t._device = dev
+            t._shape = None
+            t._nbytes = n = s.itemsize
+            dev.allocated(n)
+            return t
         a = np.asarray(value, dtype._np)
     else:
         a = _host_with_dtype(value, dtype, allow_cast_numpy=True)

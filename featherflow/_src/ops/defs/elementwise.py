@@ -252,8 +252,10 @@ Cast = primitive("Cast", dtypes=None, same_dtype=0)(_cast)
 
 
 def _add_n(xp, *inputs):
-    out = inputs[0].copy() if hasattr(inputs[0], "copy") else inputs[0]
-    for x in inputs[1:]:
+    if len(inputs) == 1:
+        return inputs[0].copy() if hasattr(inputs[0], "copy") else inputs[0]
+    out = inputs[0] + inputs[1]  # a new value: the inputs are never written
+    for x in inputs[2:]:
         out = out + x
     return out.astype(inputs[0].dtype) if out.dtype != inputs[0].dtype else out
 
