@@ -46,7 +46,8 @@ def _where(xp, condition):
     return xp.argwhere(condition).astype(np.int64, copy=False)
 
 
-Where = primitive("Where", dtypes=NUMBERS + (_dt.bool,), differentiable=True,
+# Integer coordinates: nothing to differentiate (TensorFlow declares Where non-differentiable).
+Where = primitive("Where", dtypes=NUMBERS + (_dt.bool,), differentiable=False,
                   out_dtype=_dt.int64)(_where)
 
 
