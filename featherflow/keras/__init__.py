@@ -16,6 +16,11 @@ from featherflow._src.keras.layers.base import DTypePolicy as DTypePolicy
 from featherflow._src.keras.layers.keras_tensor import KerasTensor as KerasTensor
 
 # -- models and training [training helper] ----------------------------------------------------
+from featherflow.keras import callbacks as callbacks
+from featherflow.keras import models as models
+from featherflow.keras import utils as utils
+from featherflow._src.keras.models.model import Model as Model
+from featherflow._src.keras.models.sequential import Sequential as Sequential
 
 # -- losses and metrics [metrics helper] ------------------------------------------------------
 from featherflow.keras import losses as losses
