@@ -9,14 +9,16 @@ import numbers
 
 import numpy as np
 
-from featherflow._src.framework import errors
+from featherflow._src.framework import context, errors
 from featherflow._src.framework.convert import register_tensor_conversion_function
 from featherflow._src.framework.tensor import EagerTensor, is_tensor, make
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import elementwise as ew
 from featherflow._src.ops.defs import resource as R
+from featherflow._src.ops.defs.array import Identity as _IDENTITY
 
 _new = object.__new__
+_THREAD = context.THREAD
 
 
 def _index(k, key):
@@ -95,11 +97,23 @@ def sliced_read(var, key):
     out._nbytes, plain._nbytes = plain._nbytes, 0
     out._variable = var
     out._key = nkey
+    _link(plain, out)
     return out
 
 
+def _link(src, dst):
+    """Records `dst = Identity(src)` on the active tapes: `dst` is a new object holding `src`'s
+    value, and the tape follows objects, so without this the gradient would stop at `src`."""
+    if _THREAD.tapes:
+        from featherflow._src.autodiff.tape import _record  # noqa: PLC0415
+
+        _record(_IDENTITY, (src,), {}, (dst,))
+
+
 def _convert(value, dtype=None, name=None, as_ref=False):
-    return make(value._value, value._dtype, value._device, 0)
+    out = make(value._value, value._dtype, value._device, 0)
+    _link(value, out)
+    return out
 
 
 register_tensor_conversion_function(SlicedVariableRead, _convert)

@@ -9,7 +9,8 @@ listed in BATCHABLE.
 from __future__ import annotations
 
 # Op types whose gradient accepts upstream gradients with extra leading (batch) axes.
-BATCHABLE: set = set()
+# ReadVariableOp: its gradient is the identity (the walk passes it on untouched).
+BATCHABLE: set = {"ReadVariableOp"}
 # Op types whose gradient function accepts IndexedSlices upstream (others get them densified).
 SPARSE_OK: set = {"Identity", "ReadVariableOp"}
 

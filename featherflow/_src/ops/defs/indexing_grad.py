@@ -264,7 +264,15 @@ def _resource_gather(op, grad):
 def _resource_gather_nd(op, grad):
     handle, indices = op.inputs
     nb = batch_rank(grad, op.outputs[0])
-    return _scatter_nd_b(_index32(indices), grad, _shape(handle), nb), None
+    idx = _index32(indices)
+    ishape = _shape(idx)
+    if len(ishape) == 2 and ishape[-1] == 1 and nb == 0:
+        # Rows of the variable: sparse, as TensorFlow gives (dense_shape in the indices' dtype).
+        from featherflow._src.framework.convert import constant  # noqa: PLC0415
+
+        return (_slices(grad, _a.reshape(idx, (ishape[0],)),
+                        constant(list(_shape(handle)), dtype=idx.dtype)), None)
+    return _scatter_nd_b(idx, grad, _shape(handle), nb), None
 
 
 batchable("StridedSlice", "GatherV2", "GatherNd", "ScatterNd", "TensorScatterUpdate",
