@@ -21,7 +21,8 @@ array([0., 1.], dtype=float32)
 
 `multi_apply_adam` updates many variables with one primitive (all on one device, one dtype);
 `multi_apply_adam_grouped` groups arbitrary variables by (device, dtype) first. The per-variable
-`apply_adam` is its oracle: both give bit-identical results.
+`apply_adam` is its oracle: both give bit-identical results. `multi_apply_*` for AdamW, gradient
+descent, Keras momentum, RMSProp (4 forms) and Keras' Adagrad follow the same pattern.
 
 Sparse duplicates: the `sparse_apply_*` functions apply repeated indices one after another, as
 TF's raw ops do. Keras sums duplicate rows first; call `deduplicate(values, indices)` before the
@@ -111,6 +112,11 @@ apply_rms_prop = _make(_T.resource_apply_rms_prop, "apply_rms_prop")
 apply_centered_rms_prop = _make(_T.resource_apply_centered_rms_prop, "apply_centered_rms_prop")
 apply_ftrl = _make(_T.resource_apply_ftrl, "apply_ftrl")
 apply_ftrl_v2 = _make(_T.resource_apply_ftrl_v2, "apply_ftrl_v2")
+apply_rms_prop_no_momentum = _make(_T.feather_apply_rms_prop_no_momentum,
+                                   "apply_rms_prop_no_momentum")
+apply_centered_rms_prop_no_momentum = _make(_T.feather_apply_centered_rms_prop_no_momentum,
+                                            "apply_centered_rms_prop_no_momentum")
+apply_adagrad_keras = _make(_T.feather_apply_adagrad_keras, "apply_adagrad_keras")
 
 sparse_apply_momentum = _make(_S.resource_sparse_apply_momentum, "sparse_apply_momentum")
 sparse_apply_keras_momentum = _make(_S.resource_sparse_apply_keras_momentum,
@@ -123,6 +129,43 @@ sparse_apply_centered_rms_prop = _make(_S.resource_sparse_apply_centered_rms_pro
                                        "sparse_apply_centered_rms_prop")
 sparse_apply_ftrl = _make(_S.resource_sparse_apply_ftrl, "sparse_apply_ftrl")
 sparse_apply_ftrl_v2 = _make(_S.resource_sparse_apply_ftrl_v2, "sparse_apply_ftrl_v2")
+
+
+def _make_multi(op, public_name):
+    """`public_name(vars, *slot_lists, grads, *scalars, **attrs)`: the multi-tensor op `op` on
+    Variables of one device and dtype (its per-variable op's scalars, then op's extras)."""
+    n_slots = len(op.kernel.slots)
+
+    def update(vars, *args, **attrs):
+        lists, scalars = args[:n_slots + 1], args[n_slots + 1:]
+        n = len(vars)
+        if any(len(x) != n for x in lists):
+            raise ValueError(f"{public_name} needs lists of one length. Received lengths "
+                             f"{[n] + [len(x) for x in lists]}")
+        if n == 0:
+            return
+        slot_lists, grads = lists[:-1], lists[-1]
+        var0 = vars[0]
+        written = [*vars, *(x for col in slot_lists for x in col)]
+        dev = var0._device
+        for x in written:
+            if x.__class__ is not Variable:
+                _check_variable(x, op, "vars/slots")
+            if x._device is not dev:
+                raise ValueError(f"{public_name} needs all variables on one device (group them "
+                                 f"by device and dtype first). Received: {x.name} on "
+                                 f"{x.device}, {var0.name} on {var0.device}")
+        inputs = [x._handle for x in written]
+        inputs += [_operand(g, x, "grad") for g, x in zip(grads, vars)]
+        inputs += [_operand(s, var0, "scalar") for s in scalars]
+        with writing(written):
+            _execute(op, tuple(inputs), {k: v for k, v in attrs.items() if v} or None)
+
+    update.__name__ = update.__qualname__ = public_name
+    return update
+
+
+_multi_adam = _make_multi(_M.feather_multi_apply_adam, "multi_apply_adam")
 
 
 def multi_apply_adam(vars, ms, vs, grads, beta1_power, beta2_power, lr, beta1, beta2, epsilon,
@@ -141,26 +184,28 @@ def multi_apply_adam(vars, ms, vs, grads, beta1_power, beta2_power, lr, beta1, b
     >>> w[0].numpy()
     array([0.90000033, 2.0999997 ], dtype=float32)
     """
-    n = len(vars)
-    if not (len(ms) == len(vs) == len(grads) == n):
-        raise ValueError(f"multi_apply_adam needs lists of one length. Received: {n} vars, "
-                         f"{len(ms)} ms, {len(vs)} vs, {len(grads)} grads")
-    if n == 0:
-        return
-    var0 = vars[0]
-    for x in (*vars, *ms, *vs):
-        _check_variable(x, _M.feather_multi_apply_adam, "vars/ms/vs")
-        if x._device is not var0._device:
-            raise ValueError(f"multi_apply_adam needs all variables on one device (use "
-                             f"multi_apply_adam_grouped). Received: {x.name} on {x.device}, "
-                             f"{var0.name} on {var0.device}")
-    scalars = [_operand(s, var0, "scalar")
-               for s in (beta1_power, beta2_power, lr, beta1, beta2, epsilon)]
-    inputs = (*[x._handle for x in vars], *[x._handle for x in ms], *[x._handle for x in vs],
-              *[_operand(g, x, "grad") for g, x in zip(grads, vars)], *scalars)
-    with writing([*vars, *ms, *vs]):
-        _execute(_M.feather_multi_apply_adam, inputs,
-                 {"use_nesterov": True} if use_nesterov else None)
+    _multi_adam(vars, ms, vs, grads, beta1_power, beta2_power, lr, beta1, beta2, epsilon,
+                use_nesterov=use_nesterov)
+
+
+# The other multi-tensor ops: (vars, *slot lists in the per-variable op's order, grads,
+# *its scalars in its order [, extras]); attrs as keywords. Each is bit-identical to its
+# per-variable op (named in the op's docstring) on each variable.
+multi_apply_adam_w = _make_multi(_M.feather_multi_apply_adam_w, "multi_apply_adam_w")
+multi_apply_gradient_descent = _make_multi(_M.feather_multi_apply_gradient_descent,
+                                           "multi_apply_gradient_descent")
+multi_apply_keras_momentum = _make_multi(_M.feather_multi_apply_keras_momentum,
+                                         "multi_apply_keras_momentum")
+multi_apply_rms_prop = _make_multi(_M.feather_multi_apply_rms_prop, "multi_apply_rms_prop")
+multi_apply_centered_rms_prop = _make_multi(_M.feather_multi_apply_centered_rms_prop,
+                                            "multi_apply_centered_rms_prop")
+multi_apply_rms_prop_no_momentum = _make_multi(_M.feather_multi_apply_rms_prop_no_momentum,
+                                               "multi_apply_rms_prop_no_momentum")
+multi_apply_centered_rms_prop_no_momentum = _make_multi(
+    _M.feather_multi_apply_centered_rms_prop_no_momentum,
+    "multi_apply_centered_rms_prop_no_momentum")
+multi_apply_adagrad_keras = _make_multi(_M.feather_multi_apply_adagrad_keras,
+                                        "multi_apply_adagrad_keras")
 
 
 def multi_apply_adam_grouped(vars, ms, vs, grads, beta1_power, beta2_power, lr, beta1, beta2,

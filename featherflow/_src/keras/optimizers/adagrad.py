@@ -10,7 +10,8 @@ class Adagrad(Optimizer):
     """Adagrad: `acc += g**2; w -= lr * g / sqrt(acc + epsilon)`.
 
     NOTE: Keras puts epsilon inside the square root; TF's fused ResourceApplyAdagradV2 adds it
-    outside, so Adagrad runs as composed public ops to stay equal to Keras.
+    outside, so the fused path runs featherflow's own FeatherMultiApplyAdagradKeras (Keras'
+    formula, same order of operations as `update_step`).
 
     >>> import featherflow as tf
     >>> v = tf.Variable(1.0)
@@ -42,6 +43,15 @@ class Adagrad(Optimizer):
         accumulator = self._accumulators[self._get_variable_index(variable)]
         accumulator.assign_add(ops.sparse_square(gradient))
         variable.assign_sub((lr * ops.dense(gradient)) / ops.sqrt(accumulator + self.epsilon))
+
+    def _fused_slot_lists(self):
+        return (self._accumulators,)
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
+        from featherflow._src.train import updates  # noqa: PLC0415
+
+        lr = ops.cast(learning_rate, variables[0].dtype)
+        updates.multi_apply_adagrad_keras(variables, *slots, grads, lr, self.epsilon)
 
     def get_config(self):
         config = super().get_config()
@@ -84,15 +94,15 @@ class Adadelta(Optimizer):
         acc_delta.assign(rho * acc_delta + (1 - rho) * delta_sq)
         variable.assign_add(lr * delta)
 
-    def _fused_step(self, grads, variables, learning_rate):
+    def _fused_slot_lists(self):
+        return (self._accumulated_grads, self._accumulated_delta_vars)
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
         from featherflow._src.train import updates  # noqa: PLC0415
 
         lr = ops.cast(learning_rate, variables[0].dtype)
-        for g, v in zip(grads, variables):
-            i = self._index[id(v)]
-            updates.apply_adadelta(v, self._accumulated_grads[i],
-                                   self._accumulated_delta_vars[i], lr, self.rho,
-                                   self.epsilon, g)
+        for g, v, acc_grad, acc_delta in zip(grads, variables, *slots):
+            updates.apply_adadelta(v, acc_grad, acc_delta, lr, self.rho, self.epsilon, g)
 
     def get_config(self):
         config = super().get_config()
@@ -159,6 +169,25 @@ class Ftrl(Optimizer):
         clipped = ops.clip_by_value(linear, -l1, l1)
         variable.assign((clipped - linear) / quadratic)
         accum.assign(new_accum)
+
+    def _fused_slot_lists(self):
+        return (self._accumulators, self._linears)
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
+        # ResourceApplyFtrl(V2) computes Keras' formula with l2 = l2 + beta / (2 lr): the
+        # accumulator takes g^2, the linear term the gradient with shrinkage, and the square
+        # root for learning_rate_power -0.5 equals Keras' pow(., 0.5) up to rounding.
+        from featherflow._src.train import updates  # noqa: PLC0415
+
+        lr = ops.cast(learning_rate, variables[0].dtype)
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
+        l1, power = self.l1_regularization_strength, self.learning_rate_power
+        shrinkage = self.l2_shrinkage_regularization_strength
+        for g, v, accum, linear in zip(grads, variables, *slots):
+            if shrinkage:
+                updates.apply_ftrl_v2(v, accum, linear, g, lr, l1, l2, shrinkage, power)
+            else:
+                updates.apply_ftrl(v, accum, linear, g, lr, l1, l2, power)
 
     def get_config(self):
         config = super().get_config()

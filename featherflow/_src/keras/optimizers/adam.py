@@ -67,7 +67,16 @@ class Adam(Optimizer):
             v = v_hat
         variable.assign_sub((m * alpha) / (ops.sqrt(v) + self.epsilon))
 
-    def _fused_step(self, grads, variables, learning_rate):
+    # Keras' decoupled weight decay (`var -= var * weight_decay * lr`, before the update) is
+    # applied by the fused step itself: folded into FeatherMultiApplyAdamW, bit-identical.
+    _FUSED_WEIGHT_DECAY = True
+
+    def _fused_slot_lists(self):
+        if self.amsgrad:
+            return (self._momentums, self._velocities, self._velocity_hats)
+        return (self._momentums, self._velocities)
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
         from featherflow._src.train import updates  # noqa: PLC0415
 
         dtype = variables[0].dtype
@@ -75,16 +84,26 @@ class Adam(Optimizer):
         step = _step(self, dtype)
         b1p = ops.pow(ops.cast(self.beta_1, dtype), step)
         b2p = ops.pow(ops.cast(self.beta_2, dtype), step)
-        idx = [self._index[id(v)] for v in variables]
-        ms = [self._momentums[i] for i in idx]
-        vs = [self._velocities[i] for i in idx]
-        if not self.amsgrad:
-            updates.multi_apply_adam(variables, ms, vs, grads, b1p, b2p, lr, self.beta_1,
-                                     self.beta_2, self.epsilon)
+        hyper = (b1p, b2p, lr, self.beta_1, self.beta_2, self.epsilon)
+        decayed = self.weight_decay is not None
+        if self.amsgrad:
+            if decayed:
+                self._apply_weight_decay(variables)
+            for g, var, m, v, vhat in zip(grads, variables, *slots):
+                updates.apply_adam_with_amsgrad(var, m, v, vhat, *hyper, g)
             return
-        for g, var, m, v, i in zip(grads, variables, ms, vs, idx):
-            updates.apply_adam_with_amsgrad(var, m, v, self._velocity_hats[i], b1p, b2p, lr,
-                                            self.beta_1, self.beta_2, self.epsilon, g)
+        if not decayed:
+            updates.multi_apply_adam(variables, *slots, grads, *hyper)
+            return
+        use = self._use_weight_decay
+        parts = {True: [], False: []}
+        for item in zip(variables, *slots, grads):
+            parts[use(item[0])].append(item)
+        if parts[True]:
+            updates.multi_apply_adam_w(*map(list, zip(*parts[True])), *hyper,
+                                       self.weight_decay)
+        if parts[False]:
+            updates.multi_apply_adam(*map(list, zip(*parts[False])), *hyper)
 
     def get_config(self):
         config = super().get_config()
@@ -149,6 +168,21 @@ class Adamax(Optimizer):
         m.assign_add((ops.dense(gradient) - m) * (1 - self.beta_1))
         u.assign(ops.maximum(u * self.beta_2, ops.sparse_abs(gradient)))
         variable.assign_sub((lr * m) / ((1 - b1p) * (u + self.epsilon)))
+
+    def _fused_slot_lists(self):
+        return (self._m, self._u)
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
+        # ResourceApplyAdaMax computes Keras' formula: m and u (its `v`) are updated alike and
+        # var -= lr / (1 - beta_1^t) * (m / (u + epsilon)), which is Keras'
+        # (lr * m) / ((1 - beta_1^t) * (u + epsilon)) with another rounding order only.
+        from featherflow._src.train import updates  # noqa: PLC0415
+
+        dtype = variables[0].dtype
+        lr = ops.cast(learning_rate, dtype)
+        b1p = ops.pow(ops.cast(self.beta_1, dtype), _step(self, dtype))
+        for g, var, m, u in zip(grads, variables, *slots):
+            updates.apply_ada_max(var, m, u, b1p, lr, self.beta_1, self.beta_2, self.epsilon, g)
 
     def get_config(self):
         config = super().get_config()

@@ -2,8 +2,10 @@
 
 A subclass writes `build` (creating its slots with `add_optimizer_variables`) and `update_step`
 (one variable, written with public ops and in-place `assign*`), as in Keras. A subclass may also
-define `_fused_step(grads, variables, lr)` for dense gradients of one (device, dtype) group: the
+define `_fused_step(grads, variables, lr, slots)` for dense gradients of one (device, dtype)
+group (`slots`: one list per entry of its `_fused_slot_lists()`, aligned with `variables`): the
 fused in-place training ops of `featherflow._src.train.updates`; `update_step` stays its oracle.
+The grouping is computed once per list of variables and cached.
 
 The optimizer is a `tf.Module` for the walker, so a Module or Checkpoint holding it finds
 `iterations` and every slot variable (the model variables it updates are not its own and are
@@ -17,6 +19,7 @@ import warnings
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework.device_scope import device as _device_scope
 from featherflow._src.framework.device_scope import name_scope as _name_scope
+from featherflow._src.framework.indexed_slices import IndexedSlices
 from featherflow._src.keras.optimizers import _ops as ops
 from featherflow._src.keras.optimizers import schedules as _schedules
 from featherflow._src.module.module import Module, camel_to_snake
@@ -68,7 +71,10 @@ class Optimizer(Module):
     # The model variables an optimizer updates are not its own: hidden from the walk.
     _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES.union(
         ("_trainable_variables", "_index", "_slot_map", "_exclude_ids", "_wd_cache",
-         "_exclude_pattern"))
+         "_exclude_pattern", "_plan_cache"))
+    # A subclass whose `_fused_step` applies the decoupled weight decay itself sets this.
+    _FUSED_WEIGHT_DECAY = False
+    _plan_cache: dict = {}  # replaced per instance by _cache_plan
     # TF 2.x (legacy optimizer) slot names accepted by get_slot, per class.
     _LEGACY_SLOT_NAMES: dict = {}
 
@@ -384,7 +390,8 @@ class Optimizer(Module):
             if (int(self._iterations.numpy()) + 1) % steps == 0:
                 grads = [(ops.dense(g) + a) / steps for g, a in zip(grads, acc)]
                 grads = self._clip_gradients(grads)
-                self._apply_weight_decay(variables)
+                if not self._folds_weight_decay():
+                    self._apply_weight_decay(variables)
                 self._backend_update_step(grads, variables, self.learning_rate)
                 for a in self._accumulated_gradients:
                     a.assign(ops.zeros_like(a))
@@ -393,7 +400,8 @@ class Optimizer(Module):
                     a.assign(a + ops.dense(g))
         else:
             grads = self._clip_gradients(grads)
-            self._apply_weight_decay(variables)
+            if not self._folds_weight_decay():
+                self._apply_weight_decay(variables)
             self._backend_update_step(grads, variables, self.learning_rate)
         if self.use_ema:
             self._update_model_variables_moving_average(self._trainable_variables)
@@ -409,17 +417,58 @@ class Optimizer(Module):
             for g, v in zip(grads, variables):
                 self.update_step(g, v, learning_rate)
             return
+        if any(type(g) is IndexedSlices for g in grads):
+            # Sparse gradients take update_step (Keras' dedup rules); the rest is grouped anew.
+            decay = self._folds_weight_decay()
+            dense = []
+            for i, (g, v) in enumerate(zip(grads, variables)):
+                if type(g) is IndexedSlices:
+                    if decay:
+                        self._apply_weight_decay([v])
+                    self.update_step(g, v, learning_rate)
+                else:
+                    dense.append(i)
+            if not dense:
+                return
+            plan = self._fused_plan([variables[i] for i in dense])
+            grads = [grads[i] for i in dense]
+        else:
+            plan = self._plan_cache.get(tuple(map(id, variables)))
+            if plan is None:
+                plan = self._cache_plan(variables)
+        for positions, group, slots in plan:
+            fused(grads if positions is None else [grads[i] for i in positions], group,
+                  learning_rate, slots)
+
+    def _cache_plan(self, variables):
+        cache = self.__dict__.setdefault("_plan_cache", {})
+        if len(cache) >= 8:   # a few variable lists in turn (GANs); never grows without bound
+            cache.clear()
+        # NOTE: the plan holds the variables, so no id in the key can be reused while cached.
+        plan = cache[tuple(map(id, variables))] = self._fused_plan(variables)
+        return plan
+
+    def _fused_plan(self, variables):
+        """[(positions in `variables` or None for all, the group's variables, its slot lists)]
+        per (device, dtype) group, slot lists per `_fused_slot_lists()` (the subclass' lists
+        of per-variable slots, in the order its `_fused_step` takes them)."""
         groups = {}
-        for g, v in zip(grads, variables):
-            if ops.is_sparse(g):
-                self.update_step(g, v, learning_rate)
-            else:
-                groups.setdefault((v.device, v.dtype), ([], []))
-                entry = groups[(v.device, v.dtype)]
-                entry[0].append(g)
-                entry[1].append(v)
-        for gs, vs in groups.values():
-            fused(gs, vs, learning_rate)
+        for i, v in enumerate(variables):
+            groups.setdefault((v.device, v.dtype), []).append(i)
+        lists = self._fused_slot_lists() if hasattr(self, "_fused_slot_lists") else ()
+        index = self._index
+        plan = []
+        for positions in groups.values():
+            group = [variables[i] for i in positions]
+            slots = tuple([lst[index[id(v)]] for v in group] for lst in lists)
+            plan.append((None if len(groups) == 1 else positions, group, slots))
+        return plan
+
+    def _folds_weight_decay(self) -> bool:
+        """Whether the fused step applies weight decay itself (subclasses with
+        `_FUSED_WEIGHT_DECAY`), so the base class must not apply it first."""
+        return (self.weight_decay is not None and self._FUSED_WEIGHT_DECAY
+                and getattr(self, "_fused_step", None) is not None)
 
     # -- clipping, weight decay, EMA -----------------------------------------------------------
     def _clip_gradients(self, grads):

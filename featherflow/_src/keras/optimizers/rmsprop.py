@@ -64,23 +64,28 @@ class RMSprop(Optimizer):
         else:
             variable.assign_sub(increment)
 
-    def _fused_step(self, grads, variables, learning_rate):
-        if self.momentum <= 0:   # TF's fused RMSProp needs a momentum slot Keras lacks here
-            for g, v in zip(grads, variables):
-                self.update_step(g, v, learning_rate)
-            return
+    def _fused_slot_lists(self):
+        lists = [self._velocities]
+        if self.centered:
+            lists.insert(0, self._average_gradients)
+        if self.momentum > 0:
+            lists.append(self._momentums)
+        return tuple(lists)
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
+        # NOTE: the fused ops update the velocity in TF's order, ms += (g^2 - ms) * (1 - rho),
+        # where Keras writes rho * ms + (1 - rho) * g^2: equal up to float rounding.
         from featherflow._src.train import updates  # noqa: PLC0415
 
         lr = ops.cast(learning_rate, variables[0].dtype)
-        for g, v in zip(grads, variables):
-            i = self._index[id(v)]
-            if self.centered:
-                updates.apply_centered_rms_prop(v, self._average_gradients[i],
-                                                self._velocities[i], self._momentums[i], lr,
-                                                self.rho, self.momentum, self.epsilon, g)
-            else:
-                updates.apply_rms_prop(v, self._velocities[i], self._momentums[i], lr,
-                                       self.rho, self.momentum, self.epsilon, g)
+        if self.momentum > 0:
+            run = (updates.multi_apply_centered_rms_prop if self.centered else
+                   updates.multi_apply_rms_prop)
+            run(variables, *slots, grads, lr, self.rho, self.momentum, self.epsilon)
+        else:
+            run = (updates.multi_apply_centered_rms_prop_no_momentum if self.centered else
+                   updates.multi_apply_rms_prop_no_momentum)
+            run(variables, *slots, grads, lr, self.rho, self.epsilon)
 
     def get_config(self):
         config = super().get_config()

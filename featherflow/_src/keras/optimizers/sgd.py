@@ -59,18 +59,18 @@ class SGD(Optimizer):
         else:
             variable.assign_add(m)
 
-    def _fused_step(self, grads, variables, learning_rate):
+    def _fused_slot_lists(self):
+        return (self.momentums,) if self.momentum != 0 else ()
+
+    def _fused_step(self, grads, variables, learning_rate, slots):
         from featherflow._src.train import updates  # noqa: PLC0415
 
         lr = ops.cast(learning_rate, variables[0].dtype)
         if self.momentum == 0:
-            for g, v in zip(grads, variables):
-                updates.apply_gradient_descent(v, lr, g)
-            return
-        for g, v in zip(grads, variables):
-            m = self.momentums[self._index[id(v)]]
-            updates.apply_keras_momentum(v, m, lr, g, self.momentum,
-                                         use_nesterov=self.nesterov)
+            updates.multi_apply_gradient_descent(variables, grads, lr)
+        else:
+            updates.multi_apply_keras_momentum(variables, slots[0], grads, lr, self.momentum,
+                                               use_nesterov=self.nesterov)
 
     def get_config(self):
         config = super().get_config()

@@ -204,11 +204,15 @@ def _temps(xp, var, n):
     return [xp.empty_like(var) for _ in range(n)]
 
 
+def gradient_descent_body(xp, var, delta, alpha, t):
+    xp.multiply(delta, alpha, out=t)
+    var -= t
+
+
 @training_op("ResourceApplyGradientDescent")
 def resource_apply_gradient_descent(xp, var, alpha, delta, use_locking=False):
     """var -= alpha * delta. temps: 1."""
-    t = xp.multiply(delta, alpha)
-    var -= t
+    gradient_descent_body(xp, var, delta, alpha, *_temps(xp, var, 1))
 
 
 @training_op("ResourceApplyMomentum")
@@ -233,11 +237,16 @@ def resource_apply_keras_momentum(xp, var, accum, lr, grad, momentum, use_lockin
                                   use_nesterov=False):
     """accum = accum * momentum - grad * lr; var += accum, or with Nesterov
     var += accum * momentum - grad * lr. temps: 1 (2 with Nesterov)."""
+    keras_momentum_body(xp, var, accum, grad, lr, momentum, use_nesterov,
+                        *_temps(xp, var, 2 if use_nesterov else 1))
+
+
+def keras_momentum_body(xp, var, accum, grad, lr, momentum, use_nesterov, t, u=None):
     accum *= momentum
-    t = xp.multiply(grad, lr)
+    xp.multiply(grad, lr, out=t)
     accum -= t
     if use_nesterov:
-        u = xp.multiply(accum, momentum)
+        xp.multiply(accum, momentum, out=u)
         u -= t
         var += u
     else:
@@ -356,15 +365,31 @@ def resource_apply_rms_prop(xp, var, ms, mom, lr, rho, momentum, epsilon, grad,
                             use_locking=False):
     """ms += (g^2 - ms) * (1 - rho); mom = mom * momentum + g * lr / sqrt(ms + epsilon);
     var -= mom. temps: 2."""
-    t, u = _temps(xp, var, 2)
-    xp.multiply(grad, grad, out=t)
+    rms_prop_body(xp, var, None, ms, mom, grad, lr, rho, momentum, epsilon, *_temps(xp, var, 2))
+
+
+def rms_prop_body(xp, var, mg, ms, mom, grad, lr, rho, momentum, epsilon, t, u):
+    """(Centered if `mg` is given) RMSProp in TF's order of operations; without `mom` (Keras'
+    RMSprop with momentum 0) var -= g * lr / sqrt(denominator) directly."""
+    xp.multiply(grad, grad, out=t)             # ms += (g^2 - ms) * (1 - rho)
     t -= ms
     t *= 1 - rho
     ms += t
-    xp.multiply(grad, lr, out=t)
-    xp.add(ms, epsilon, out=u)
+    if mg is None:                             # denom = ms + epsilon
+        xp.add(ms, epsilon, out=u)
+    else:
+        xp.subtract(grad, mg, out=t)           # mg += (g - mg) * (1 - rho)
+        t *= 1 - rho
+        mg += t
+        xp.multiply(mg, mg, out=u)             # denom = (ms - mg^2) + epsilon
+        xp.subtract(ms, u, out=u)
+        u += epsilon
     xp.sqrt(u, out=u)
+    xp.multiply(grad, lr, out=t)
     t /= u
+    if mom is None:
+        var -= t
+        return
     mom *= momentum
     mom += t
     var -= mom
@@ -375,23 +400,40 @@ def resource_apply_centered_rms_prop(xp, var, mg, ms, mom, lr, rho, momentum, ep
                                      use_locking=False):
     """ms += (g^2 - ms) * (1 - rho); mg += (g - mg) * (1 - rho);
     mom = mom * momentum + g * lr / sqrt(ms - mg^2 + epsilon); var -= mom. temps: 2."""
-    t, u = _temps(xp, var, 2)
-    xp.multiply(grad, grad, out=t)
-    t -= ms
-    t *= 1 - rho
-    ms += t
-    xp.subtract(grad, mg, out=t)
-    t *= 1 - rho
-    mg += t
-    xp.multiply(mg, mg, out=u)                 # denom = (ms - mg^2) + epsilon
-    xp.subtract(ms, u, out=u)
-    u += epsilon
+    rms_prop_body(xp, var, mg, ms, mom, grad, lr, rho, momentum, epsilon, *_temps(xp, var, 2))
+
+
+# featherflow's own per-variable ops for Keras 3 optimizers whose math TF's ops do not cover.
+@training_op("FeatherApplyRMSPropNoMomentum", scalar_messages=_LR_SPACED)
+def feather_apply_rms_prop_no_momentum(xp, var, ms, lr, rho, epsilon, grad, use_locking=False):
+    """Keras' RMSprop(momentum=0): ResourceApplyRMSProp's update without the momentum slot:
+    ms += (g^2 - ms) * (1 - rho); var -= g * lr / sqrt(ms + epsilon). temps: 2."""
+    rms_prop_body(xp, var, None, ms, None, grad, lr, rho, None, epsilon, *_temps(xp, var, 2))
+
+
+@training_op("FeatherApplyCenteredRMSPropNoMomentum", scalar_messages=_LR_SPACED)
+def feather_apply_centered_rms_prop_no_momentum(xp, var, mg, ms, lr, rho, epsilon, grad,
+                                                use_locking=False):
+    """Keras' RMSprop(centered=True, momentum=0): ResourceApplyCenteredRMSProp without the
+    momentum slot: var -= g * lr / sqrt(ms - mg^2 + epsilon). temps: 2."""
+    rms_prop_body(xp, var, mg, ms, None, grad, lr, rho, None, epsilon, *_temps(xp, var, 2))
+
+
+def keras_adagrad_body(xp, var, accum, grad, lr, epsilon, t, u):
+    xp.multiply(grad, grad, out=t)             # accum += g^2
+    accum += t
+    xp.multiply(grad, lr, out=t)               # var -= (g * lr) / sqrt(accum + epsilon)
+    xp.add(accum, epsilon, out=u)
     xp.sqrt(u, out=u)
-    xp.multiply(grad, lr, out=t)
     t /= u
-    mom *= momentum
-    mom += t
-    var -= mom
+    var -= t
+
+
+@training_op("FeatherApplyAdagradKeras")
+def feather_apply_adagrad_keras(xp, var, accum, lr, epsilon, grad, use_locking=False):
+    """Keras 3's Adagrad: accum += g^2; var -= g * lr / sqrt(accum + epsilon) (epsilon inside
+    the square root; TF's ResourceApplyAdagradV2 adds it outside). temps: 2."""
+    keras_adagrad_body(xp, var, accum, grad, lr, epsilon, *_temps(xp, var, 2))
 
 
 def _accum_power(xp, a, lr_power, out):

@@ -1,9 +1,15 @@
 """Multi-tensor optimizer updates: one primitive updates many variables of one device and dtype.
 
-`FeatherMultiApplyAdam` is ResourceApplyAdam over lists of variables (featherflow's own op; TF
-has none). It exists for speed, and ResourceApplyAdam is its oracle: the element-wise body is the
-same function (`training_ops.adam_body`), so the results agree to the bit
-(tests/train/test_training_ops_state.py).
+Each `FeatherMultiApply*` op is a per-variable training op over lists of variables (featherflow's
+own ops; TF has none): `FeatherMultiApplyAdam` is ResourceApplyAdam's, `FeatherMultiApplyAdamW`
+adds Keras' decoupled weight decay in front of it, the others are listed in `MULTI`. They exist
+for speed, and the per-variable op is each one's oracle: the element-wise body is the same
+function (`training_ops.*_body`), so the results agree to the bit
+(tests/train/test_training_ops_state.py, tests/train/test_training_ops_multi.py).
+
+Inputs of a multi op: var_1..var_n, then each slot's n buffers (in the per-variable op's order),
+grad_1..grad_n, then the per-variable op's scalar inputs (shared by all variables, in its
+order), then the op's extra scalars.
 
 On NumPy the variables are processed in pieces of at most `CHUNK` elements with two scratch
 buffers of that size, preallocated per thread and reused across calls, so a step allocates
@@ -19,6 +25,7 @@ launches).
 """
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -48,25 +55,25 @@ def _get_pool():
     return _pool
 
 
-def _scratch(dtype):
-    """This thread's two scratch buffers of CHUNK elements of `dtype`, reused across calls."""
+def _scratch(dtype, count=2):
+    """This thread's `count` scratch buffers of CHUNK elements of `dtype`, reused across
+    calls."""
     cache = getattr(_local, "scratch", None)
     if cache is None:
         cache = _local.scratch = {}
     bufs = cache.get(dtype)
-    if bufs is None or bufs[0].shape[0] < CHUNK:
-        bufs = cache[dtype] = (np.empty(CHUNK, dtype), np.empty(CHUNK, dtype))
-    return bufs
+    if bufs is None or bufs[0].shape[0] < CHUNK or len(bufs) < count:
+        bufs = cache[dtype] = tuple(np.empty(CHUNK, dtype) for _ in range(max(count, 2)))
+    return bufs[:count]
 
 
-def _run_chunks(plan, flats, alpha, beta1, beta2, epsilon, use_nesterov):
-    var, m, v, g = flats
-    t_buf, u_buf = _scratch(var[0].dtype)
-    body = T.adam_body
+
+def _run_chunks(plan, flats, body, n_scratch, prepared, attrs):
+    scratch = _scratch(flats[0][0].dtype, n_scratch)
     for i, s, e in plan:
         k = e - s
-        body(np, var[i][s:e], m[i][s:e], v[i][s:e], g[i][s:e], alpha, beta1, beta2, epsilon,
-             use_nesterov, t_buf[:k], u_buf[:k])
+        body(np, *[col[i][s:e] for col in flats], *prepared, *[b[:k] for b in scratch],
+             **attrs)
 
 
 def _split(plan, sizes, parts):
@@ -83,45 +90,18 @@ def _split(plan, sizes, parts):
     return [p for p in pieces if p]
 
 
-@primitive("FeatherMultiApplyAdam", same_dtype=0, num_outputs=0, differentiable=False)
-def feather_multi_apply_adam(xp, *tensors, use_locking=False, use_nesterov=False):
-    """ResourceApplyAdam on n variables at once. `tensors` is
-    var_1..var_n, m_1..m_n, v_1..v_n, grad_1..grad_n, beta1_power, beta2_power, lr, beta1,
-    beta2, epsilon (the hyperparameters shared by all). temps: none of the variables' size on
-    NumPy (2 x CHUNK scratch per thread, reused); 2 per variable, one variable at a time, on
-    CuPy."""
-    n, rest = divmod(len(tensors) - 6, 4)
-    if rest or n < 0:
-        raise ValueError(f"FeatherMultiApplyAdam expects 4 * n + 6 inputs, got {len(tensors)}")
-    var, m, v, grad = (tensors[k * n:(k + 1) * n] for k in range(4))
-    beta1_power, beta2_power, lr, beta1, beta2, epsilon = tensors[4 * n:]
-    spec = T.resource_apply_adam.kernel.spec
-    attrs = {"use_nesterov": use_nesterov}
-    if n == 0:
-        return ()
-    # Everything is validated before the first write: the scalars and variable 0 in full, the
-    # others with a cheap check that falls back to the full one (for TF's message) on a mismatch.
-    scalars = (beta1_power, beta2_power, lr, beta1, beta2, epsilon)
-    T.validate(spec, xp, (var[0], m[0], v[0], *scalars, grad[0]), attrs)
-    dtype = var[0].dtype
-    for i in range(1, n):
-        x = var[i]
-        shape = x.shape
-        if (x.dtype != dtype or m[i].dtype != dtype or v[i].dtype != dtype
-                or grad[i].dtype != dtype or m[i].shape != shape or v[i].shape != shape
-                or grad[i].shape != shape):
-            T.validate(spec, xp, (x, m[i], v[i], *scalars, grad[i]), attrs)
-            raise ValueError(f"all variables must have one dtype; var #{i} is "
-                             f"{T.tf_type_name(x.dtype)}, var #0 is {T.tf_type_name(dtype)}")
-    alpha = T.adam_alpha(xp, beta1_power, beta2_power, lr)
+def _run(xp, cols, body, n_scratch, prepared, attrs):
+    """Runs `body` over every variable: chunked and threaded on NumPy, whole on CuPy."""
+    n = len(cols[0])
     if xp is not np:
         for i in range(n):
-            T.adam_body(xp, var[i], m[i], v[i], grad[i], alpha, beta1, beta2, epsilon,
-                        use_nesterov, xp.empty_like(var[i]), xp.empty_like(var[i]))
-        return ()
+            x = cols[0][i]
+            body(xp, *[col[i] for col in cols], *prepared,
+                 *[xp.empty_like(x) for _ in range(n_scratch)], **attrs)
+        return
     # NOTE: buffers are C-contiguous (variables allocate them), so reshape(-1) is a view and
     # writes through it land in the buffers; a non-contiguous grad is copied once here.
-    flats = [[a.reshape(-1) for a in group] for group in (var, m, v, grad)]
+    flats = [[a.reshape(-1) for a in col] for col in cols]
     plan, sizes = [], []
     for i, a in enumerate(flats[0]):
         size = a.shape[0]
@@ -130,10 +110,10 @@ def feather_multi_apply_adam(xp, *tensors, use_locking=False, use_nesterov=False
             e = min(s + step, size)
             plan.append((i, s, e))
             sizes.append(e - s)
-    args = (flats, alpha, beta1, beta2, epsilon, use_nesterov)
+    args = (flats, body, n_scratch, prepared, attrs)
     if THREADS == 1 or sum(sizes) < PARALLEL_MIN:
         _run_chunks(plan, *args)
-        return ()
+        return
     first, *others = _split(plan, sizes, THREADS)
     pool = _get_pool()
     futures = [pool.submit(_run_chunks, piece, *args) for piece in others]
@@ -142,4 +122,153 @@ def feather_multi_apply_adam(xp, *tensors, use_locking=False, use_nesterov=False
     finally:
         for f in futures:
             f.result()
-    return ()
+
+
+def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), extra_attrs=None):
+    """Registers `name`: the per-variable training op `single` over n variables.
+
+    body(xp, var, *slots, grad, *prepared, *scratch, **attrs) updates one variable (or a flat
+    piece of it and its slots) in place; `prepared` is `prepare(xp, *scalars, **attrs)` (the
+    scalars as they are by default), computed once per call. `extra_scalars` are further
+    0-d inputs after single's scalars; `extra_attrs` are attrs beyond single's (name: default).
+    """
+    spec = single.kernel.spec
+    slots = spec.resources[1:]
+    n_cols = len(slots) + 2
+    scalar_names = list(spec.scalars) + list(extra_scalars)
+    n_scalars = len(scalar_names)
+    single_attrs = [k for k in spec.attr_defaults if k != "use_locking"]
+    defaults = {k: spec.attr_defaults[k] for k in single_attrs}
+    defaults.update(extra_attrs or {})
+
+    def per_variable(cols, scalars, i):
+        named = dict(zip(spec.scalars, scalars))
+        named["var"], named[spec.grad_name] = cols[0][i], cols[-1][i]
+        named.update(zip(slots, (col[i] for col in cols[1:-1])))
+        return tuple(named[k] for k in spec.inputs)
+
+    def kernel(xp, *tensors, use_locking=False, **attrs):
+        n, rest = divmod(len(tensors) - n_scalars, n_cols)
+        if rest or n < 0:
+            raise ValueError(f"{name} expects {n_cols} * n + {n_scalars} inputs, got "
+                             f"{len(tensors)}")
+        if n == 0:
+            return ()
+        cols = [tensors[k * n:(k + 1) * n] for k in range(n_cols)]
+        scalars = tensors[n_cols * n:]
+        attrs = {**defaults, **attrs}
+        checked = {k: attrs[k] for k in single_attrs}
+        # Everything is validated before the first write: the scalars and variable 0 in full,
+        # the others with a cheap check that falls back to the full one (TF's message) on a
+        # mismatch.
+        T.validate(spec, xp, per_variable(cols, scalars, 0), checked)
+        dtype = cols[0][0].dtype
+        for k, s in zip(extra_scalars, scalars[len(spec.scalars):]):
+            if s.dtype != dtype or getattr(s, "ndim", 0) != 0:
+                raise ValueError(f"{k} must be a scalar of the variables' dtype "
+                                 f"{T.tf_type_name(dtype)}")
+        for i in range(1, n):
+            shape = cols[0][i].shape
+            if any(col[i].dtype != dtype or col[i].shape != shape for col in cols):
+                T.validate(spec, xp, per_variable(cols, scalars, i), checked)
+                raise ValueError(f"all variables must have one dtype; var #{i} is "
+                                 f"{T.tf_type_name(cols[0][i].dtype)}, var #0 is "
+                                 f"{T.tf_type_name(dtype)}")
+        prepared = prepare(xp, *scalars, **attrs) if prepare is not None else scalars
+        _run(xp, cols, body, n_scratch, prepared, attrs)
+        return ()
+
+    params = [inspect.Parameter("xp", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              inspect.Parameter("tensors", inspect.Parameter.VAR_POSITIONAL),
+              inspect.Parameter("use_locking", inspect.Parameter.KEYWORD_ONLY, default=False)]
+    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+               for k, v in defaults.items()]
+    kernel.__signature__ = inspect.Signature(params)
+    kernel.__name__ = kernel.__qualname__ = "feather_multi_" + name
+    kernel.__doc__ = (f"{single.name} on n variables at once: var_1..var_n, "
+                      + "".join(f"{s}_1..{s}_n, " for s in slots)
+                      + f"{spec.grad_name}_1..{spec.grad_name}_n, "
+                      + ", ".join(scalar_names) + f" (shared). temps: {n_scratch} x CHUNK "
+                      "scratch per thread, reused, on NumPy; per variable, one variable at a "
+                      "time, on CuPy.")
+    op = primitive(name, same_dtype=0, num_outputs=0, differentiable=False)(kernel)
+    kernel.single = single
+    kernel.slots = slots
+    return op
+
+
+# -- the ops ----------------------------------------------------------------------------------
+def _adam_prepare(xp, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *rest, **attrs):
+    return (T.adam_alpha(xp, beta1_power, beta2_power, lr), beta1, beta2, epsilon, *rest)
+
+
+def _adam(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, t, u, use_nesterov=False):
+    T.adam_body(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, use_nesterov, t, u)
+
+
+def _adamw_prepare(xp, beta1_power, beta2_power, lr, beta1, beta2, epsilon, weight_decay,
+                   **attrs):
+    return (T.adam_alpha(xp, beta1_power, beta2_power, lr), beta1, beta2, epsilon, lr,
+            weight_decay)
+
+
+def _adamw(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, lr, weight_decay, t, u,
+           use_nesterov=False):
+    xp.multiply(var, weight_decay, out=t)      # var -= (var * weight_decay) * lr
+    t *= lr
+    var -= t
+    T.adam_body(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, use_nesterov, t, u)
+
+
+def _gradient_descent(xp, var, delta, alpha, t):
+    T.gradient_descent_body(xp, var, delta, alpha, t)
+
+
+def _keras_momentum(xp, var, accum, grad, lr, momentum, t, u, use_nesterov=False):
+    T.keras_momentum_body(xp, var, accum, grad, lr, momentum, use_nesterov, t, u)
+
+
+def _rms_prop(xp, var, ms, mom, grad, lr, rho, momentum, epsilon, t, u):
+    T.rms_prop_body(xp, var, None, ms, mom, grad, lr, rho, momentum, epsilon, t, u)
+
+
+def _centered_rms_prop(xp, var, mg, ms, mom, grad, lr, rho, momentum, epsilon, t, u):
+    T.rms_prop_body(xp, var, mg, ms, mom, grad, lr, rho, momentum, epsilon, t, u)
+
+
+def _rms_prop_no_momentum(xp, var, ms, grad, lr, rho, epsilon, t, u):
+    T.rms_prop_body(xp, var, None, ms, None, grad, lr, rho, None, epsilon, t, u)
+
+
+def _centered_rms_prop_no_momentum(xp, var, mg, ms, grad, lr, rho, epsilon, t, u):
+    T.rms_prop_body(xp, var, mg, ms, None, grad, lr, rho, None, epsilon, t, u)
+
+
+def _adagrad_keras(xp, var, accum, grad, lr, epsilon, t, u):
+    T.keras_adagrad_body(xp, var, accum, grad, lr, epsilon, t, u)
+
+
+feather_multi_apply_adam = multi_op("FeatherMultiApplyAdam", T.resource_apply_adam, _adam,
+                                    prepare=_adam_prepare)
+# The AdamW step: Keras' decoupled weight decay `var -= (var * weight_decay) * lr` (an input
+# after Adam's scalars), then ResourceApplyAdam, piece by piece. Its oracle is the composite
+# decay followed by ResourceApplyAdam.
+feather_multi_apply_adam_w = multi_op("FeatherMultiApplyAdamW", T.resource_apply_adam, _adamw,
+                                      prepare=_adamw_prepare, extra_scalars=("weight_decay",))
+feather_multi_apply_gradient_descent = multi_op(
+    "FeatherMultiApplyGradientDescent", T.resource_apply_gradient_descent, _gradient_descent,
+    n_scratch=1)
+feather_multi_apply_keras_momentum = multi_op(
+    "FeatherMultiApplyKerasMomentum", T.resource_apply_keras_momentum, _keras_momentum)
+feather_multi_apply_rms_prop = multi_op("FeatherMultiApplyRMSProp", T.resource_apply_rms_prop,
+                                        _rms_prop)
+feather_multi_apply_centered_rms_prop = multi_op(
+    "FeatherMultiApplyCenteredRMSProp", T.resource_apply_centered_rms_prop, _centered_rms_prop)
+feather_multi_apply_rms_prop_no_momentum = multi_op(
+    "FeatherMultiApplyRMSPropNoMomentum", T.feather_apply_rms_prop_no_momentum,
+    _rms_prop_no_momentum)
+feather_multi_apply_centered_rms_prop_no_momentum = multi_op(
+    "FeatherMultiApplyCenteredRMSPropNoMomentum", T.feather_apply_centered_rms_prop_no_momentum,
+    _centered_rms_prop_no_momentum)
+feather_multi_apply_adagrad_keras = multi_op(
+    "FeatherMultiApplyAdagradKeras", T.feather_apply_adagrad_keras, _adagrad_keras)
