@@ -202,8 +202,8 @@ def test_conv_errors(fn, cls, msg):
 
 
 # -- conv1d, depthwise, transpose ----------------------------------------------------------------
-@pytest.mark.parametrize("stride,padding,fmt", itertools.product([1, 2], ["SAME", "VALID"],
-                                                                 ["NWC", "NCW"]))
+@pytest.mark.parametrize("stride,padding,fmt", list(itertools.product([1, 2], ["SAME", "VALID"],
+                                                                      ["NWC", "NCW"])))
 def test_conv1d(stride, padding, fmt):
     x, w = rand(2, 7, 3), rand(3, 3, 4)
     want = ref_conv(x[:, None], w[None], (1, stride), (1, 1), padding)[:, 0]
