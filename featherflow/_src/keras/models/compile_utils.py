@@ -213,7 +213,9 @@ class CompileLoss:
             if value.dtype != tf.float32:
                 value = tf.cast(value, tf.float32)
             if trackers:
-                trackers[k].update_state(value, sample_weight=flat_pred[i].shape[0])
+                # NOTE: TF's compiled step sees an unknown batch size here, so each batch
+                # counts once (not by its size) in the per-output loss means; done alike.
+                trackers[k].update_state(value)
             if weight is not None:
                 value = value * weight
             total = value if total is None else total + value

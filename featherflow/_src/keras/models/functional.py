@@ -87,8 +87,8 @@ def map_graph(inputs, outputs):
                             f"'{node.operation.name}'. The following previous layers were "
                             "accessed without issue: "
                             f"{[n.operation.name for n in ordered if n.is_input][:5]}")
-            for t in node.output_tensors:
-                known.add(id(t))
+                for t in node.output_tensors:
+                    known.add(id(t))
     return by_depth, operations
 
 
