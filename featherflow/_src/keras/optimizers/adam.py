@@ -100,8 +100,9 @@ class Adam(Optimizer):
         for item in zip(variables, *slots, grads):
             parts[use(item[0])].append(item)
         if parts[True]:
+            # cast as the plain path does (a Python float goes through float32, as in TF)
             updates.multi_apply_adam_w(*map(list, zip(*parts[True])), *hyper,
-                                       self.weight_decay)
+                                       ops.cast(self.weight_decay, dtype))
         if parts[False]:
             updates.multi_apply_adam(*map(list, zip(*parts[False])), *hyper)
 
