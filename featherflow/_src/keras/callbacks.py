@@ -332,9 +332,12 @@ class _MonitorCallback(Callback):
             name = self.monitor.removeprefix("val_")
             if name == "loss":
                 self.monitor_op = np.less
+            from featherflow._src.keras.models.compile_utils import (  # noqa: PLC0415
+                metric_direction)
             for m in _compiled_metrics(self.model):
-                if m.name == name and getattr(m, "_direction", None):
-                    self.monitor_op = np.greater if m._direction == "up" else np.less
+                if m.name == name:
+                    up = metric_direction(m) == "up"
+                    self.monitor_op = np.greater if up else np.less
             if self.monitor_op is None:
                 raise ValueError(
                     f"{type(self).__name__} callback received monitor={self.monitor}, but "
