@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench test-compat clean
+.PHONY: demo tour test bench test-compat clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
+	$(BIN)/python examples/train_digits.py
+
+tour: $(VENV)/.installed
 	$(BIN)/python examples/variables_tour.py
 
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-x tests/module"
