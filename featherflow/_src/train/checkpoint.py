@@ -347,3 +347,28 @@ class Checkpoint:
             return _restore.InitializationOnlyStatus(self)
         self._maybe_create_save_counter()
         return self.read(save_path, options)
+
+
+# -- Keras Model.save_weights / load_weights ---------------------------------------------------
+def save_model_weights(model, filepath, overwrite=True, options=None) -> str:
+    """`Model.save_weights`: a TF-format object checkpoint whose root is the model (keys such as
+    `d1/_kernel/.ATTRIBUTES/VARIABLE_VALUE`), at prefix `filepath` whatever its suffix."""
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(f"{filepath}.index"):
+        raise FileExistsError(f"Weights file {filepath} exists and overwrite=False. "
+                              f"Received: filepath={filepath}")
+    return Checkpoint(root=model).write(filepath, options=options)
+
+
+def load_model_weights(model, filepath, skip_mismatch=False, options=None):
+    """`Model.load_weights`: restores a checkpoint written by `save_weights` (variables created
+    later, e.g. by the first call, get their values then); returns the status."""
+    filepath = os.fspath(filepath)
+    if os.path.isdir(filepath):
+        from featherflow._src.train import state  # noqa: PLC0415
+
+        filepath = state.latest_checkpoint(filepath) or filepath
+    status = Checkpoint(root=model).read(filepath, options)
+    if skip_mismatch:
+        status.expect_partial()
+    return status

@@ -41,8 +41,17 @@ def _on_attach(obj, name, value):
         return
     if not entries:
         return
+    done = set()
     for restoration, nid in list(entries):
-        restoration.resolve(nid, obj)
+        if id(restoration) in done:
+            continue
+        done.add(id(restoration))
+        # From the root when it lives: a container whose elements moved (a Sequential that
+        # put an InputLayer first when built) is matched again by the names from the root.
+        if restoration.live_root() is not None:
+            restoration.resolve()
+        else:
+            restoration.resolve(nid, obj)
 
 
 def _watch(obj, restoration, nid):
@@ -83,7 +92,14 @@ class Restoration:
         self.reader = reader
         self.proto = graph_proto
         self.root_ref = weakref.ref(root)
-        self.aliases = tuple(id(a) for a in aliases)
+        # With `Checkpoint(root=obj)`, obj's children are the root's: it stands in for a
+        # Checkpoint object that is gone (`model.load_weights` makes one and drops it).
+        self.alias_refs = []
+        for a in aliases:
+            try:
+                self.alias_refs.append(weakref.ref(a))
+            except TypeError:
+                pass
         self.bound = {0: id(root)}          # node id -> id(Python object)
         self.restored: set = set()          # node ids whose value was written
         self.expect_partial = False
@@ -97,6 +113,15 @@ class Restoration:
             for ref in node.children:
                 if 0 <= ref.node_id < len(self.parents):
                     self.parents[ref.node_id].append(nid)
+
+    def live_root(self):
+        root = self.root_ref()
+        if root is None:
+            for ref in self.alias_refs:
+                root = ref()
+                if root is not None:
+                    break
+        return root
 
     # -- matching ------------------------------------------------------------------------------
     def _pending_below(self) -> list:
@@ -116,7 +141,7 @@ class Restoration:
         """Matches what is reachable from node `start` (bound to `obj`; the root by default)
         and restores the variables newly found."""
         if obj is None:
-            obj = self.root_ref()
+            obj = self.live_root()
             start = 0
             if obj is None:
                 return
@@ -144,15 +169,14 @@ class Restoration:
                 child = kids.get(ref.local_name)
                 if child is None:
                     continue
-                if cid in self.bound:
-                    known = self.bound[cid]
-                else:
-                    known = new[cid][0] if cid in new else None
+                # Only a restored variable keeps its node: containers are matched again by
+                # name on every pass, so elements that moved are found where they are now.
+                known = self.bound.get(cid) if cid in self.restored else None
                 if known is not None and known != id(child):
-                    continue  # the checkpoint node is already another object's (TF keeps the first)
+                    continue  # the value went to another variable already (TF keeps the first)
                 if cid not in visited:
                     visited[cid] = child
-                    if known is None:
+                    if cid not in self.restored:
                         new[cid] = (id(child), child)
                     queue.append(cid)
         todo = [(nid, obj_) for nid, (_, obj_) in new.items()
@@ -190,7 +214,7 @@ class Restoration:
 
     def unused_values(self) -> list:
         """Lines describing each checkpoint value that no Python variable took."""
-        root = self.root_ref()
+        root = self.live_root()
         graph = _ck.ObjectGraph(root, self._alias_objects(root)) if root is not None else None
         paths = self.checkpoint_paths()
         lines = []
@@ -206,7 +230,7 @@ class Restoration:
         return lines
 
     def _alias_objects(self, root):
-        return [o for o in (getattr(root, "_root", None),) if o is not None]
+        return [o for o in (getattr(root, "_ckpt_root", None),) if o is not None]
 
     def _why_unused(self, path, graph) -> str:
         if path is None:
@@ -227,7 +251,7 @@ class Restoration:
 
     def unmatched_objects(self) -> list:
         """Lines describing each Python variable (reachable now) that got no value."""
-        root = self.root_ref()
+        root = self.live_root()
         if root is None:
             return []
         graph = _ck.ObjectGraph(root, self._alias_objects(root))

@@ -136,10 +136,17 @@ class Model(Trainer, Layer):
 
     # -- saving (a later task) -----------------------------------------------------------------
     def save_weights(self, filepath, overwrite=True, **kwargs):
-        raise NotImplementedError(_LATER.format("save_weights"))
+        """Writes the model's variables as a TF-format object checkpoint at prefix `filepath`
+        (featherflow keeps TF2's format, also for `.weights.h5` names; see docs/compat.md)."""
+        from featherflow._src.train.checkpoint import save_model_weights  # noqa: PLC0415
+
+        return save_model_weights(self, filepath, overwrite, kwargs.get("options"))
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        raise NotImplementedError(_LATER.format("load_weights"))
+        """Restores what `save_weights` wrote; variables made later get their values then."""
+        from featherflow._src.train.checkpoint import load_model_weights  # noqa: PLC0415
+
+        return load_model_weights(self, filepath, skip_mismatch, kwargs.get("options"))
 
     def save(self, filepath, overwrite=True, **kwargs):
         raise NotImplementedError(_LATER.format("save"))
