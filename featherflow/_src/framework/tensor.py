@@ -28,7 +28,9 @@ class EagerTensor(Tensor):
 
     __slots__ = ("_value", "_dtype", "_device", "_nbytes", "_shape", "__weakref__")
 
-    def __init__(self, *args, **kwargs):
+    def __new__(cls, *args, **kwargs):
+        # Refused in __new__, not __init__: a half-built tensor would reach __del__ without
+        # its slots set. Ops build tensors with object.__new__ (see make()).
         raise TypeError("tf.Tensor objects are created by ops: use tf.constant(value) or "
                         "tf.convert_to_tensor(value).")
 
