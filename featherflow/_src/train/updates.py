@@ -43,8 +43,22 @@ from featherflow._src.variables.variable import Variable, writing
 _execute = dispatch.execute
 
 
+_SCALARS: dict = {}   # (type, value, dtype, device) -> tensor: Python hyperparameters, converted once
+
+
 def _operand(value, var, name):
     """`value` as a tensor on var's device; Python/NumPy values take var's dtype."""
+    cls = value.__class__
+    if (cls is float or cls is int) and name != "indices":
+        # Optimizers pass the same Python hyperparameters every step: convert each once.
+        key = (cls, value, var._dtype, var._device)
+        found = _SCALARS.get(key)
+        if found is None:
+            if len(_SCALARS) >= 256:
+                _SCALARS.clear()
+            host = np.asarray(value, dtype=var._dtype._np)
+            found = _SCALARS[key] = _convert.place_host(host, var._dtype, var._device)
+        return found
     if isinstance(value, Variable):
         value = value.value()
     if type(value) is EagerTensor:

@@ -81,9 +81,9 @@ class Adam(Optimizer):
 
         dtype = variables[0].dtype
         lr = ops.cast(learning_rate, dtype)
-        step = _step(self, dtype)
-        b1p = ops.pow(ops.cast(self.beta_1, dtype), step)
-        b2p = ops.pow(ops.cast(self.beta_2, dtype), step)
+        step = self._next_step(dtype)
+        b1p = ops.pow(self._hyper(self.beta_1, dtype), step)
+        b2p = ops.pow(self._hyper(self.beta_2, dtype), step)
         hyper = (b1p, b2p, lr, self.beta_1, self.beta_2, self.epsilon)
         decayed = self.weight_decay is not None
         if self.amsgrad:
@@ -102,7 +102,7 @@ class Adam(Optimizer):
         if parts[True]:
             # cast as the plain path does (a Python float goes through float32, as in TF)
             updates.multi_apply_adam_w(*map(list, zip(*parts[True])), *hyper,
-                                       ops.cast(self.weight_decay, dtype))
+                                       self._hyper(self.weight_decay, dtype))
         if parts[False]:
             updates.multi_apply_adam(*map(list, zip(*parts[False])), *hyper)
 
@@ -181,7 +181,7 @@ class Adamax(Optimizer):
 
         dtype = variables[0].dtype
         lr = ops.cast(learning_rate, dtype)
-        b1p = ops.pow(ops.cast(self.beta_1, dtype), _step(self, dtype))
+        b1p = ops.pow(self._hyper(self.beta_1, dtype), self._next_step(dtype))
         for g, var, m, u in zip(grads, variables, *slots):
             updates.apply_ada_max(var, m, u, b1p, lr, self.beta_1, self.beta_2, self.epsilon, g)
 

@@ -71,7 +71,7 @@ class Optimizer(Module):
     # The model variables an optimizer updates are not its own: hidden from the walk.
     _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES.union(
         ("_trainable_variables", "_index", "_slot_map", "_exclude_ids", "_wd_cache",
-         "_exclude_pattern", "_plan_cache"))
+         "_exclude_pattern", "_plan_cache", "_hyper_cache"))
     # A subclass whose `_fused_step` applies the decoupled weight decay itself sets this.
     _FUSED_WEIGHT_DECAY = False
     _plan_cache: dict = {}  # replaced per instance by _cache_plan
@@ -364,7 +364,7 @@ class Optimizer(Module):
             for variable in variables:
                 if variable.constraint is not None:
                     variable.assign(variable.constraint(variable))
-        self._iterations.assign_add(1)
+        self._iterations.assign_add(self._hyper(1, _dt.int64))
 
     def _filter_empty_gradients(self, grads, variables):
         if not any(g is None for g in grads):
@@ -463,6 +463,26 @@ class Optimizer(Module):
             slots = tuple([lst[index[id(v)]] for v in group] for lst in lists)
             plan.append((None if len(groups) == 1 else positions, group, slots))
         return plan
+
+    def _hyper(self, value, dtype):
+        """`ops.cast(value, dtype)` of a Python hyperparameter, computed once per (value,
+        dtype) for the fused steps (tensors never change, so sharing them is safe)."""
+        cache = self.__dict__.setdefault("_hyper_cache", {})
+        key = (value.__class__, value, dtype)
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= 64:
+                cache.clear()
+            found = cache[key] = ops.cast(value, dtype)
+        return found
+
+    def _next_step(self, dtype):
+        """iterations + 1 in `dtype` (the step an update is for), as the plain path computes
+        it, with the int64 1 converted once."""
+        if self.gradient_accumulation_steps:
+            return ops.cast(self.iterations + 1, dtype)
+        one = self._hyper(1, _dt.int64)
+        return ops.cast(self._iterations.value() + one, dtype)
 
     def _folds_weight_decay(self) -> bool:
         """Whether the fused step applies weight decay itself (subclasses with

@@ -68,12 +68,19 @@ def _scratch(dtype, count=2):
 
 
 
-def _run_chunks(plan, flats, body, n_scratch, prepared, attrs):
-    scratch = _scratch(flats[0][0].dtype, n_scratch)
-    for i, s, e in plan:
-        k = e - s
-        body(np, *[col[i][s:e] for col in flats], *prepared, *[b[:k] for b in scratch],
-             **attrs)
+def _run_chunks(plan, body, n_scratch, prepared):
+    """Runs `body` on each entry of `plan` (flat arrays: var, slots, grad) with this thread's
+    scratch."""
+    scratch = _scratch(plan[0][0].dtype, n_scratch)
+    if n_scratch == 2:
+        t, u = scratch
+        for arrays in plan:
+            k = arrays[0].shape[0]
+            body(np, *arrays, *prepared, t[:k], u[:k])
+        return
+    for arrays in plan:
+        k = arrays[0].shape[0]
+        body(np, *arrays, *prepared, *[b[:k] for b in scratch])
 
 
 def _split(plan, sizes, parts):
@@ -90,27 +97,27 @@ def _split(plan, sizes, parts):
     return [p for p in pieces if p]
 
 
-def _run(xp, cols, body, n_scratch, prepared, attrs):
+def _run(xp, cols, body, n_scratch, prepared):
     """Runs `body` over every variable: chunked and threaded on NumPy, whole on CuPy."""
-    n = len(cols[0])
     if xp is not np:
-        for i in range(n):
-            x = cols[0][i]
-            body(xp, *[col[i] for col in cols], *prepared,
-                 *[xp.empty_like(x) for _ in range(n_scratch)], **attrs)
+        for row in zip(*cols):
+            body(xp, *row, *prepared, *[xp.empty_like(row[0]) for _ in range(n_scratch)])
         return
-    # NOTE: buffers are C-contiguous (variables allocate them), so reshape(-1) is a view and
-    # writes through it land in the buffers; a non-contiguous grad is copied once here.
-    flats = [[a.reshape(-1) for a in col] for col in cols]
     plan, sizes = [], []
-    for i, a in enumerate(flats[0]):
-        size = a.shape[0]
-        step = -(-size // -(-size // CHUNK)) if size else 1  # equal pieces of <= CHUNK
+    for row in zip(*cols):
+        # NOTE: buffers are C-contiguous (variables allocate them), so reshape(-1) is a view
+        # and writes through it land in the buffers; a non-contiguous grad is copied once here.
+        flat = [a if a.ndim == 1 else a.reshape(-1) for a in row]
+        size = flat[0].shape[0]
+        if size <= CHUNK:
+            plan.append(flat)
+            sizes.append(size)
+            continue
+        step = -(-size // -(-size // CHUNK))  # equal pieces of <= CHUNK
         for s in range(0, size, step):
-            e = min(s + step, size)
-            plan.append((i, s, e))
-            sizes.append(e - s)
-    args = (flats, body, n_scratch, prepared, attrs)
+            plan.append([a[s:s + step] for a in flat])
+            sizes.append(min(step, size - s))
+    args = (body, n_scratch, prepared)
     if THREADS == 1 or sum(sizes) < PARALLEL_MIN:
         _run_chunks(plan, *args)
         return
@@ -127,9 +134,10 @@ def _run(xp, cols, body, n_scratch, prepared, attrs):
 def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), extra_attrs=None):
     """Registers `name`: the per-variable training op `single` over n variables.
 
-    body(xp, var, *slots, grad, *prepared, *scratch, **attrs) updates one variable (or a flat
-    piece of it and its slots) in place; `prepared` is `prepare(xp, *scalars, **attrs)` (the
-    scalars as they are by default), computed once per call. `extra_scalars` are further
+    body(xp, var, *slots, grad, *prepared, *scratch) updates one variable (or a flat piece of
+    it and its slots) in place; `prepared` is `prepare(xp, *scalars, **attrs)` (the scalars as
+    they are by default; an op with attrs passes them on through `prepare`), computed once per
+    call. `extra_scalars` are further
     0-d inputs after single's scalars; `extra_attrs` are attrs beyond single's (name: default).
     """
     spec = single.kernel.spec
@@ -169,13 +177,15 @@ def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), ex
                                  f"{T.tf_type_name(dtype)}")
         for i in range(1, n):
             shape = cols[0][i].shape
-            if any(col[i].dtype != dtype or col[i].shape != shape for col in cols):
-                T.validate(spec, xp, per_variable(cols, scalars, i), checked)
-                raise ValueError(f"all variables must have one dtype; var #{i} is "
-                                 f"{T.tf_type_name(cols[0][i].dtype)}, var #0 is "
-                                 f"{T.tf_type_name(dtype)}")
+            for col in cols:
+                a = col[i]
+                if a.dtype != dtype or a.shape != shape:
+                    T.validate(spec, xp, per_variable(cols, scalars, i), checked)
+                    raise ValueError(f"all variables must have one dtype; var #{i} is "
+                                     f"{T.tf_type_name(cols[0][i].dtype)}, var #0 is "
+                                     f"{T.tf_type_name(dtype)}")
         prepared = prepare(xp, *scalars, **attrs) if prepare is not None else scalars
-        _run(xp, cols, body, n_scratch, prepared, attrs)
+        _run(xp, cols, body, n_scratch, prepared)
         return ()
 
     params = [inspect.Parameter("xp", inspect.Parameter.POSITIONAL_OR_KEYWORD),
@@ -198,42 +208,30 @@ def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), ex
 
 
 # -- the ops ----------------------------------------------------------------------------------
-def _adam_prepare(xp, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *rest, **attrs):
-    return (T.adam_alpha(xp, beta1_power, beta2_power, lr), beta1, beta2, epsilon, *rest)
-
-
-def _adam(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, t, u, use_nesterov=False):
-    T.adam_body(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, use_nesterov, t, u)
+def _adam_prepare(xp, beta1_power, beta2_power, lr, beta1, beta2, epsilon, use_nesterov=False):
+    return (T.adam_alpha(xp, beta1_power, beta2_power, lr), beta1, beta2, epsilon, use_nesterov)
 
 
 def _adamw_prepare(xp, beta1_power, beta2_power, lr, beta1, beta2, epsilon, weight_decay,
-                   **attrs):
-    return (T.adam_alpha(xp, beta1_power, beta2_power, lr), beta1, beta2, epsilon, lr,
-            weight_decay)
+                   use_nesterov=False):
+    return (T.adam_alpha(xp, beta1_power, beta2_power, lr), beta1, beta2, epsilon, use_nesterov,
+            lr, weight_decay)
 
 
-def _adamw(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, lr, weight_decay, t, u,
-           use_nesterov=False):
+def _adamw(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, use_nesterov, lr, weight_decay,
+           t, u):
     xp.multiply(var, weight_decay, out=t)      # var -= (var * weight_decay) * lr
     t *= lr
     var -= t
     T.adam_body(xp, var, m, v, grad, alpha, beta1, beta2, epsilon, use_nesterov, t, u)
 
 
-def _gradient_descent(xp, var, delta, alpha, t):
-    T.gradient_descent_body(xp, var, delta, alpha, t)
-
-
-def _keras_momentum(xp, var, accum, grad, lr, momentum, t, u, use_nesterov=False):
-    T.keras_momentum_body(xp, var, accum, grad, lr, momentum, use_nesterov, t, u)
+def _keras_momentum_prepare(xp, lr, momentum, use_nesterov=False):
+    return lr, momentum, use_nesterov
 
 
 def _rms_prop(xp, var, ms, mom, grad, lr, rho, momentum, epsilon, t, u):
     T.rms_prop_body(xp, var, None, ms, mom, grad, lr, rho, momentum, epsilon, t, u)
-
-
-def _centered_rms_prop(xp, var, mg, ms, mom, grad, lr, rho, momentum, epsilon, t, u):
-    T.rms_prop_body(xp, var, mg, ms, mom, grad, lr, rho, momentum, epsilon, t, u)
 
 
 def _rms_prop_no_momentum(xp, var, ms, grad, lr, rho, epsilon, t, u):
@@ -244,26 +242,23 @@ def _centered_rms_prop_no_momentum(xp, var, mg, ms, grad, lr, rho, epsilon, t, u
     T.rms_prop_body(xp, var, mg, ms, None, grad, lr, rho, None, epsilon, t, u)
 
 
-def _adagrad_keras(xp, var, accum, grad, lr, epsilon, t, u):
-    T.keras_adagrad_body(xp, var, accum, grad, lr, epsilon, t, u)
-
-
-feather_multi_apply_adam = multi_op("FeatherMultiApplyAdam", T.resource_apply_adam, _adam,
-                                    prepare=_adam_prepare)
+feather_multi_apply_adam = multi_op("FeatherMultiApplyAdam", T.resource_apply_adam,
+                                    T.adam_body, prepare=_adam_prepare)
 # The AdamW step: Keras' decoupled weight decay `var -= (var * weight_decay) * lr` (an input
 # after Adam's scalars), then ResourceApplyAdam, piece by piece. Its oracle is the composite
 # decay followed by ResourceApplyAdam.
 feather_multi_apply_adam_w = multi_op("FeatherMultiApplyAdamW", T.resource_apply_adam, _adamw,
                                       prepare=_adamw_prepare, extra_scalars=("weight_decay",))
 feather_multi_apply_gradient_descent = multi_op(
-    "FeatherMultiApplyGradientDescent", T.resource_apply_gradient_descent, _gradient_descent,
-    n_scratch=1)
+    "FeatherMultiApplyGradientDescent", T.resource_apply_gradient_descent,
+    T.gradient_descent_body, n_scratch=1)
 feather_multi_apply_keras_momentum = multi_op(
-    "FeatherMultiApplyKerasMomentum", T.resource_apply_keras_momentum, _keras_momentum)
+    "FeatherMultiApplyKerasMomentum", T.resource_apply_keras_momentum, T.keras_momentum_body,
+    prepare=_keras_momentum_prepare)
 feather_multi_apply_rms_prop = multi_op("FeatherMultiApplyRMSProp", T.resource_apply_rms_prop,
                                         _rms_prop)
 feather_multi_apply_centered_rms_prop = multi_op(
-    "FeatherMultiApplyCenteredRMSProp", T.resource_apply_centered_rms_prop, _centered_rms_prop)
+    "FeatherMultiApplyCenteredRMSProp", T.resource_apply_centered_rms_prop, T.rms_prop_body)
 feather_multi_apply_rms_prop_no_momentum = multi_op(
     "FeatherMultiApplyRMSPropNoMomentum", T.feather_apply_rms_prop_no_momentum,
     _rms_prop_no_momentum)
@@ -271,4 +266,4 @@ feather_multi_apply_centered_rms_prop_no_momentum = multi_op(
     "FeatherMultiApplyCenteredRMSPropNoMomentum", T.feather_apply_centered_rms_prop_no_momentum,
     _centered_rms_prop_no_momentum)
 feather_multi_apply_adagrad_keras = multi_op(
-    "FeatherMultiApplyAdagradKeras", T.feather_apply_adagrad_keras, _adagrad_keras)
+    "FeatherMultiApplyAdagradKeras", T.feather_apply_adagrad_keras, T.keras_adagrad_body)
