@@ -1,4 +1,5 @@
-"""Optimizer updates: one Adam step over many variables (the multi-tensor path).
+"""Optimizer updates: one Adam / one SGD-with-momentum step over many variables (the
+multi-tensor paths).
 
 `adam_many_vars`: 200 float32 variables of 50,000 elements (10M parameters), gradients given.
 featherflow runs `multi_apply_adam` (one FeatherMultiApplyAdam primitive, chunked and threaded);
@@ -10,6 +11,12 @@ torch.optim.Adam with foreach=True.
 
 Effective bandwidth: each step reads var, m, v, grad and writes var, m, v: 7 * 4 bytes per
 parameter (280 MB). `python -m benchmarks.cases_training` prints times and GB/s.
+
+`sgd_many_vars`: the same variables, one Keras SGD(momentum=0.9) step: featherflow runs
+`multi_apply_keras_momentum` (FeatherMultiApplyKerasMomentum), NumPy the in-place per-variable
+`m *= mu; m -= lr * g; x += m`, TensorFlow tf.raw_ops.ResourceApplyKerasMomentum per variable,
+PyTorch torch.optim.SGD(momentum=0.9, foreach=True) (its formula, m = mu * m + g; x -= lr * m,
+moves the same bytes). Each step reads var, m, grad and writes var, m: 5 * 4 bytes per parameter.
 """
 from benchmarks.harness import Case
 
@@ -122,10 +129,75 @@ def _torch_adam(torch):
     return opt.step
 
 
+MOMENTUM = 0.9
+SGD_BYTES_PER_STEP = 5 * 4 * N_VARS * SIZE
+
+
+def _ff_sgd(tf):
+    import numpy as np  # noqa: PLC0415
+
+    from featherflow._src.train import updates  # noqa: PLC0415
+
+    var, grads = _data(np)
+    with tf.device("/CPU:0"):
+        vs = [tf.Variable(x) for x in var]
+        ms = [tf.Variable(np.zeros(SIZE, np.float32)) for _ in var]
+        gs = [tf.constant(g) for g in grads]
+
+    def step():
+        updates.multi_apply_keras_momentum(vs, ms, gs, HYPER["lr"], MOMENTUM)
+
+    return step
+
+
+def _np_sgd(np_):
+    var, grads = _data(np_)
+    m = [np_.zeros(SIZE, np_.float32) for _ in var]
+    lr, mu = np_.float32(HYPER["lr"]), np_.float32(MOMENTUM)
+
+    def step():
+        for x, mm, g in zip(var, m, grads):
+            mm *= mu
+            mm -= lr * g
+            x += mm
+
+    return step
+
+
+def _tf_sgd(tf):
+    import numpy as np  # noqa: PLC0415
+
+    var, grads = _data(np)
+    vs = [tf.Variable(x) for x in var]
+    ms = [tf.Variable(np.zeros(SIZE, np.float32)) for _ in var]
+    gs = [tf.constant(g) for g in grads]
+    lr, mu = tf.constant(HYPER["lr"]), tf.constant(MOMENTUM)
+    apply = tf.raw_ops.ResourceApplyKerasMomentum
+
+    def step():
+        for x, m, g in zip(vs, ms, gs):
+            apply(var=x.handle, accum=m.handle, lr=lr, grad=g, momentum=mu)
+
+    return step
+
+
+def _torch_sgd(torch):
+    import numpy as np  # noqa: PLC0415
+
+    var, grads = _data(np)
+    params = [torch.nn.Parameter(torch.from_numpy(x)) for x in var]
+    for p, g in zip(params, grads):
+        p.grad = torch.from_numpy(g)
+    opt = torch.optim.SGD(params, lr=HYPER["lr"], momentum=MOMENTUM, foreach=True)
+    return opt.step
+
+
 CASES = [
     Case("training", "adam_many_vars (200 x 50k f32)", _ff_adam, _np_adam,
          numpy_alt=_np_adam_scratch, numpy_alt_label="per-variable, preallocated scratch",
          tensorflow=_tf_adam, torch=_torch_adam, target=0.5),
+    Case("training", "sgd_many_vars (200 x 50k f32, momentum)", _ff_sgd, _np_sgd,
+         tensorflow=_tf_sgd, torch=_torch_sgd),
 ]
 
 
@@ -138,9 +210,10 @@ def main():
                   min_time=0.3)
     for name, row in results.items():
         print(name)
+        moved = SGD_BYTES_PER_STEP if name.startswith("sgd") else BYTES_PER_STEP
         for fw, sec in row.items():
             if isinstance(sec, float):
-                print(f"  {fw:<12} {sec * 1e3:8.2f} ms  {BYTES_PER_STEP / sec / 1e9:6.2f} GB/s"
+                print(f"  {fw:<12} {sec * 1e3:8.2f} ms  {moved / sec / 1e9:6.2f} GB/s"
                       f"  ({sec / row['numpy']:.2f}x NumPy)")
             else:
                 print(f"  {fw:<12} {sec}")
