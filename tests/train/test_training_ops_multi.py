@@ -8,6 +8,7 @@ import pytest
 
 import featherflow as tf
 from featherflow._src.ops.defs import training_ops_multi as M
+from featherflow._src.ops.registry import REGISTRY
 from featherflow._src.train import updates
 
 DEVICES = ["/CPU:0", "/GPU:0"]
@@ -195,3 +196,35 @@ def test_own_ops_reject_integer_variables_with_tfs_message():
                              "'FeatherApplyAdagradKeras'"):
         tf.raw_ops.FeatherApplyAdagradKeras(var=var.handle, accum=acc.handle, lr=1, epsilon=1,
                                             grad=tf.constant([1, 1]))
+
+
+class _OtherXp:
+    """NumPy under another module object: takes the kernels' non-NumPy (CuPy) branch, which
+    updates whole variables with full-size temporaries instead of chunks."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_whole_variable_branch_equals_chunked_branch(row):
+    _, multi, _, n_slots, scalars, attrs, init = row
+    # the op each multi_apply_* runs: named first in its docstring (multi_apply_adam: its own)
+    op = (M.feather_multi_apply_adam if multi is updates.multi_apply_adam else
+          REGISTRY[multi.__doc__.split(" ")[0]])
+    shapes = [(3,), (M.CHUNK + 7,), (2, 5)]
+
+    def state():
+        r = np.random.default_rng(4)
+        return [[r.standard_normal(s).astype(np.float32) if k == 0 else
+                 (0.1 * r.random(s)).astype(np.float32) for s in shapes]
+                for k in range(n_slots + 2)]
+
+    a, b = state(), state()
+    f = np.float32
+    hyper = [f(x) for x in scalars]
+    flat = lambda cols: [x for col in cols for x in col]  # noqa: E731
+    op.kernel(np, *flat(a), *hyper, **attrs)
+    op.kernel(_OtherXp(), *flat(b), *hyper, **attrs)
+    for x, y in zip(flat(a), flat(b)):
+        assert x.tobytes() == y.tobytes()

@@ -43,7 +43,8 @@ from featherflow._src.variables.variable import Variable, writing
 _execute = dispatch.execute
 
 
-_SCALARS: dict = {}   # (type, value, dtype, device) -> tensor: Python hyperparameters, converted once
+# (type, value, dtype, device) -> tensor: Python hyperparameters, converted once
+_SCALARS: dict = {}
 
 
 def _operand(value, var, name):
@@ -176,6 +177,9 @@ def _make_multi(op, public_name):
             _execute(op, tuple(inputs), {k: v for k, v in attrs.items() if v} or None)
 
     update.__name__ = update.__qualname__ = public_name
+    update.__doc__ = (f"{op.name} on Variables of one device and dtype: {public_name}(vars, "
+                      + "".join(f"{s}s, " for s in op.kernel.slots)
+                      + "grads, <scalars>, **attrs).\n\n" + (op.kernel.__doc__ or ""))
     return update
 
 
