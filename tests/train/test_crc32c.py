@@ -1,5 +1,7 @@
 """CRC32C: RFC 3720 test vectors, the NumPy fallback against a bytewise reference and against
-google-crc32c when installed, TF's masking."""
+each fast package that is installed (crc32c, google-crc32c), which one is chosen, TF's masking."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,14 +69,65 @@ def test_buffers_and_arrays():
         crc32c.value(a[::2])
 
 
-def test_google_crc32c_agrees():
-    google = pytest.importorskip("google_crc32c")
+_FAST = ("crc32c", "google-crc32c")
+
+
+def _installed_fast():
+    out = []
+    for name in _FAST:
+        try:
+            _, extend, _ = crc32c._load((name,))
+        except ValueError:  # not installed
+            continue
+        out.append(pytest.param(extend, id=name))
+    return out or [pytest.param(None, marks=pytest.mark.skip("no fast crc32c package"))]
+
+
+@pytest.mark.parametrize("extend", _installed_fast())
+def test_fast_package_agrees_with_fallback(extend):
     rng = np.random.default_rng(0)
     for n in (0, 7, 5000, 1 << 20, (1 << 20) + 13, 3 << 20):
         data = rng.integers(0, 256, n, dtype=np.uint8)
-        assert crc32c._extend_fallback(0, data) == google.value(data.tobytes())
-        assert crc32c._extend_fast(0, data) == google.value(data.tobytes())
-        assert crc32c._extend_fallback(99, data) == google.extend(99, data.tobytes())
+        expected = crc32c._extend_fallback(0, data)
+        assert extend(0, data) == expected
+        assert extend(0, data.tobytes()) == expected
+        assert extend(0, memoryview(data)) == expected
+        assert extend(99, data) == crc32c._extend_fallback(99, data)
+    # Typed buffers are taken as their bytes, in place; strided ones are refused.
+    a = rng.standard_normal((300, 7)).astype(np.float32)
+    assert extend(0, a) == extend(0, memoryview(a)) == crc32c._extend_fallback(0, a.tobytes())
+    assert extend(0, a[100:]) == crc32c._extend_fallback(0, a[100:].tobytes())
+    with pytest.raises(ValueError, match="C-contiguous"):
+        extend(0, a[:, ::2])
+
+
+def test_implementation_order(monkeypatch):
+    """`crc32c` first, then `google-crc32c` (its C build), then the NumPy fallback."""
+    try:
+        import crc32c as pkg  # noqa: F401
+        have_crc32c = True
+    except ImportError:
+        have_crc32c = False
+    try:
+        import google_crc32c as google
+        have_google = google.implementation == "c"
+    except ImportError:
+        have_google = False
+    name, extend, releases = crc32c._load()
+    expected = ("crc32c" if have_crc32c else "google-crc32c" if have_google else "numpy")
+    assert name == expected == crc32c.implementation()
+    assert releases == (name == "crc32c") == crc32c.RELEASES_GIL
+    # Hide the first choice: the next one is taken.
+    monkeypatch.setitem(sys.modules, "crc32c", None)  # makes `import crc32c` fail
+    name, extend, releases = crc32c._load()
+    assert name == ("google-crc32c" if have_google else "numpy")
+    assert not releases
+    monkeypatch.setitem(sys.modules, "google_crc32c", None)
+    name, extend, releases = crc32c._load()
+    assert (name, extend, releases) == ("numpy", crc32c._extend_fallback, False)
+    assert extend(0, b"123456789") == 0xE3069283
+    with pytest.raises(ValueError, match="Received: 'zlib'"):
+        crc32c._load(("zlib",))
 
 
 def test_mask():
@@ -82,4 +135,4 @@ def test_mask():
     for value in (0, 1, 0xFFFFFFFF, 0xE3069283, 0x80000000):
         assert crc32c.unmask(crc32c.mask(value)) == value
         assert 0 <= crc32c.mask(value) <= 0xFFFFFFFF
-    assert crc32c.implementation() in ("google-crc32c", "numpy")
+    assert crc32c.implementation() in ("crc32c", "google-crc32c", "numpy")

@@ -25,6 +25,7 @@ import os
 import struct
 import threading
 import uuid
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,26 @@ MIN_CONSUMER_VERSION = 0      # oldest reader that understands what is written
 LITTLE, BIG = 0, 1            # BundleHeaderProto.Endianness
 _DIRECT_WRITE = 1 << 16       # tensors at least this big bypass the write buffer
 _HAS_PREADV = hasattr(os, "preadv")  # positioned reads need no lock
+_POOLED = 1 << 16             # tensors at least this big are checksummed in worker threads
+
+
+# NOTE: checksums overlap file I/O only when the CRC releases the GIL (the `crc32c` package);
+# with the others a worker thread would only take turns with the reader or writer.
+_pool_lock = threading.Lock()
+_pool_state = {"pid": None, "pool": None}
+
+
+def _worker_pool():
+    """The process's thread pool for reading and checksumming tensors, or None when checksums
+    hold the GIL. Made again in a forked child (the parent's worker threads are not there)."""
+    if not crc32c.RELEASES_GIL:
+        return None
+    with _pool_lock:
+        if _pool_state["pid"] != os.getpid():
+            workers = max(2, min(4, os.cpu_count() or 1))
+            _pool_state["pool"] = ThreadPoolExecutor(workers, "featherflow-checkpoint")
+            _pool_state["pid"] = os.getpid()
+        return _pool_state["pool"]
 
 
 def index_path(prefix: str) -> str:
@@ -280,14 +301,19 @@ class BundleWriter:
                                                 np.little_endian is False):
                 array = array.astype(array.dtype.newbyteorder("<"))
             raw = array.reshape(-1).view(np.uint8)
-            crc = crc32c.value(raw)
             size = raw.nbytes
+            pool = _worker_pool() if size >= _POOLED else None
+            # NOTE: the checksum runs in a worker while this thread writes the same bytes; both
+            # only read `raw`, and add() waits for the checksum, so the caller may change the
+            # array as soon as add() returns.
+            pending = pool.submit(crc32c.value, raw) if pool is not None else None
             if size >= _DIRECT_WRITE:
                 # NOTE: big tensors go from the array's memory to the file, no copy.
                 self._file.flush()
                 self._write_all(raw)
             else:
                 self._file.write(raw.tobytes())
+            crc = pending.result() if pending is not None else crc32c.value(raw)
         self._entries[bkey] = BundleEntry(dt.as_datatype_enum, shape, 0,
                                           self._offset, size, crc32c.mask(crc))
         self._offset += size
@@ -492,10 +518,9 @@ class BundleReader:
         self.read_into(key, out)
         return out
 
-    def read_into(self, key: str, out: np.ndarray) -> np.ndarray:
-        """Reads the numeric tensor under `key` into `out` (a writable C-contiguous array of
-        its exact dtype and shape) with no intermediate copy; returns `out`. On a checksum
-        error `out` holds the damaged bytes and DataLossError is raised."""
+    def _numeric_target(self, key: str, out) -> tuple:
+        """Checks that `out` can take the numeric tensor under `key`; (entry, dtype, data file
+        descriptor, `out`'s bytes as a flat uint8 array)."""
         dt, shape = self.dtype_and_shape(key)
         entry = self._entries[key]
         if dt._kind == "O":
@@ -514,12 +539,72 @@ class BundleReader:
             raise _data_loss(f"Checkpoint entry {key!r} stores {entry.size} bytes, but dtype "
                              f"{dt.name} and shape {list(shape)} need {expected}")
         fd = self._locate(key, entry)
-        raw = out.reshape(-1).view(np.uint8)
+        return entry, dt, fd, out.reshape(-1).view(np.uint8)
+
+    def _fill(self, key: str, entry: BundleEntry, fd: int, raw: np.ndarray) -> int:
+        """Reads the tensor's bytes into `raw`; their CRC32C (unmasked)."""
         self._pread(fd, memoryview(raw), entry.offset, key)
-        self._check_crc(key, entry, crc32c.value(raw))
+        return crc32c.value(raw)
+
+    def _finish_numeric(self, dt, out: np.ndarray):
         if self._header.endianness == BIG and dt._np.itemsize > 1:
             out.byteswap(inplace=True)
+
+    def read_into(self, key: str, out: np.ndarray) -> np.ndarray:
+        """Reads the numeric tensor under `key` into `out` (a writable C-contiguous array of
+        its exact dtype and shape) with no intermediate copy; returns `out`. On a checksum
+        error `out` holds the damaged bytes and DataLossError is raised."""
+        entry, dt, fd, raw = self._numeric_target(key, out)
+        self._check_crc(key, entry, self._fill(key, entry, fd, raw))
+        self._finish_numeric(dt, out)
         return out
+
+    def read_many_into(self, pairs) -> None:
+        """Reads numeric tensors `[(key, out), ...]` like `read_into`, checking every target
+        before reading any. Big tensors are read and checksummed in worker threads, several at
+        once (reads and CRC release the GIL). An error (DataLossError for a damaged tensor) is
+        raised only after every read has stopped, so nothing writes into the arrays afterwards;
+        the arrays then hold partial or damaged bytes."""
+        targets = [(key, self._numeric_target(key, out)) for key, out in pairs]
+        pool = _worker_pool()
+        jobs, inline = [], []
+        for key, (entry, dt, fd, raw) in targets:
+            if pool is not None and entry.size >= _POOLED:
+                jobs.append((key, entry, pool.submit(self._fill, key, entry, fd, raw)))
+            else:
+                inline.append((key, entry, fd, raw))
+        failures = []
+
+        def failed(e):
+            failures.append(e)
+            for _, _, job in jobs:
+                job.cancel()  # those not started yet; running ones finish
+
+        # Small tensors on this thread while the workers take the big ones.
+        for key, entry, fd, raw in inline:
+            if failures:
+                break
+            try:
+                self._check_crc(key, entry, self._fill(key, entry, fd, raw))
+            except Exception as e:  # noqa: BLE001 - raised below, once the workers stopped
+                failed(e)
+        for key, entry, job in jobs:
+            try:
+                crc = job.result()
+            except CancelledError:
+                continue
+            except Exception as e:  # noqa: BLE001
+                failed(e)
+                continue
+            if not failures:
+                try:
+                    self._check_crc(key, entry, crc)
+                except errors.DataLossError as e:
+                    failed(e)
+        if failures:
+            raise failures[0]
+        for _, (entry, dt, fd, raw) in targets:
+            self._finish_numeric(dt, raw.view(dt._np))
 
     def _read_strings(self, key: str, entry: BundleEntry, shape: tuple) -> np.ndarray:
         n = int(np.prod(shape, dtype=object))

@@ -1,16 +1,24 @@
 """CRC32C (Castagnoli), as TensorFlow's checkpoints and LevelDB tables use it, plus TF's masking.
 
-The fast path is the `google-crc32c` package (optional extra `featherflow[checkpoint]`). Without
-it a NumPy fallback computes the same values: the data is cut into many equal chunks whose CRC
-registers advance side by side (slicing-by-4 table lookups, vectorized across chunks), and the
-chunk registers are then folded together with "append n zero bytes" operators (CRC is linear
-over GF(2)), so the Python loop runs about sqrt(n) times instead of n.
+Three implementations, the first importable one is used (`implementation()` names it):
+
+1. the `crc32c` package (extra `featherflow[checkpoint]`): hardware CRC instructions (SSE4.2,
+   ARMv8), takes any buffer (a memoryview of a NumPy array is read in place, no copy) and
+   releases the GIL, so checksums run on other cores while the caller reads or writes files;
+2. the `google-crc32c` package (its C build only): as fast, but it takes only `bytes`, so other
+   buffers are copied to `bytes` 1 MB at a time (about as costly as the checksum itself);
+3. a NumPy fallback computing the same values: the data is cut into many equal chunks whose CRC
+   registers advance side by side (slicing-by-4 table lookups, vectorized across chunks), and the
+   chunk registers are then folded together with "append n zero bytes" operators (CRC is linear
+   over GF(2)), so the Python loop runs about sqrt(n) times instead of n. It is several times
+   slower than disk I/O and holds the GIL.
 
 `value(data)` / `extend(crc, data)` accept bytes or any C-contiguous buffer (memoryview, NumPy
-array) and never copy more than one small chunk at a time.
+array). `RELEASES_GIL` says whether checksums may usefully run in worker threads.
 """
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 
@@ -168,35 +176,65 @@ def _extend_fallback(crc: int, data) -> int:
 _CHUNK = 1 << 20  # google-crc32c takes only bytes: copy at most this much at a time
 
 
-def _load_fast():
+def _quiet_import(name):
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import google_crc32c
+            warnings.simplefilter("ignore")  # e.g. a notice that a software build is in use
+            return importlib.import_module(name)
     except ImportError:
         return None
-    if getattr(google_crc32c, "implementation", "c") != "c":
-        return None  # its pure-Python fallback is far slower than ours
-    return google_crc32c
 
 
-_fast = _load_fast()
+def _load(order=("crc32c", "google-crc32c", "numpy")):
+    """(name, extend function, releases the GIL) of the first usable implementation in `order`."""
+    for name in order:
+        if name == "crc32c":
+            mod = _quiet_import("crc32c")
+            # NOTE: the package's own software build (no CRC instructions) is still C, and still
+            # far faster than the NumPy fallback, so it is used too.
+            if mod is not None and callable(getattr(mod, "crc32c", None)):
+                return name, _crc32c_extend(mod), True
+        elif name == "google-crc32c":
+            mod = _quiet_import("google_crc32c")
+            if mod is not None and getattr(mod, "implementation", "c") == "c":
+                return name, _google_extend(mod), False  # its pure-Python build is slower
+        elif name == "numpy":
+            return name, _extend_fallback, False
+        else:
+            raise ValueError("crc32c implementations are 'crc32c', 'google-crc32c' and 'numpy'. "
+                             f"Received: {name!r}")
+    raise ValueError(f"no usable crc32c implementation among {order}")
 
 
-def _extend_fast(crc: int, data) -> int:
-    if isinstance(data, bytes):
-        return _fast.extend(crc, data)
-    view = _as_bytes_view(data)
-    for start in range(0, len(view), _CHUNK):
-        crc = _fast.extend(crc, bytes(view[start:start + _CHUNK]))
-    return crc
+def _crc32c_extend(mod):
+    fn = mod.crc32c
+
+    def extend_crc32c(crc: int, data) -> int:
+        if not isinstance(data, (bytes, bytearray)):
+            data = _as_bytes_view(data)  # checks contiguity; no copy
+        return fn(data, crc)
+    return extend_crc32c
+
+
+def _google_extend(mod):
+    fn = mod.extend
+
+    def extend_google(crc: int, data) -> int:
+        if isinstance(data, bytes):
+            return fn(crc, data)
+        view = _as_bytes_view(data)
+        for start in range(0, len(view), _CHUNK):
+            crc = fn(crc, bytes(view[start:start + _CHUNK]))
+        return crc
+    return extend_google
+
+
+_NAME, _extend, RELEASES_GIL = _load()
 
 
 def extend(crc: int, data) -> int:
     """The CRC32C of (the data whose CRC32C is `crc`) followed by `data`."""
-    if _fast is not None:
-        return _extend_fast(crc, data)
-    return _extend_fallback(crc, data)
+    return _extend(crc, data)
 
 
 def value(data) -> int:
@@ -205,9 +243,9 @@ def value(data) -> int:
     >>> hex(value(b"123456789"))
     '0xe3069283'
     """
-    return extend(0, data)
+    return _extend(0, data)
 
 
 def implementation() -> str:
-    """'google-crc32c' when the fast package is used, else 'numpy'."""
-    return "google-crc32c" if _fast is not None else "numpy"
+    """'crc32c' or 'google-crc32c' (the package in use), else 'numpy'."""
+    return _NAME

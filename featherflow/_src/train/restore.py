@@ -9,8 +9,9 @@ the new variables take their saved values (TF's deferred restoration). A layer b
 their values when they appear.
 
 Every batch of values is validated first (dtype, shape, entry size, data file present and
-long enough) and only then written, so a restore that fails on a mismatch changes nothing.
-Variables on a NumPy device are read straight into their buffers (`BundleReader.read_into`).
+long enough), then read and checksummed in full, and only then written, so a restore that fails
+on a mismatch or on damaged data changes nothing. Variables on a NumPy device get fresh arrays
+read straight from the file (`BundleReader.read_many_into`) as their new buffers.
 """
 from __future__ import annotations
 
@@ -283,13 +284,14 @@ class Restoration:
 
 # -- writing values ----------------------------------------------------------------------------
 def _direct_buffer(var, dtype, shape):
-    """The variable's own host buffer when it can be read into in place, else None."""
+    """The variable's own host buffer when a fresh array can replace it, else None."""
     dev = getattr(var, "_device", None)
     buf = getattr(var, "_buf", None)
     if dev is None or not dev.direct or dev.backend.name != "numpy" or type(buf) is not np.ndarray:
         return None
-    if buf.shape != tuple(shape) or buf.dtype != dtype._np or not buf.flags.c_contiguous \
-            or not buf.flags.writeable or dtype._kind == "O":
+    if not hasattr(var, "_adopt_buffer") or not hasattr(var, "_lock"):
+        return None
+    if buf.shape != tuple(shape) or buf.dtype != dtype._np or dtype._kind == "O":
         return None
     return buf
 
@@ -316,29 +318,45 @@ def validate(reader, items):
 
 
 def restore_values(reader, items):
-    """Restores (key, variable) pairs: validates all first, then reads every value that goes
-    through a temporary (other devices, scalars, strings, flexible shapes) before touching any
-    variable, and finally reads the rest straight into the variables' buffers."""
+    """Restores (key, variable) pairs so that a failure changes no variable: validates all
+    first, reads every value and checks every checksum, and only then updates the variables.
+    Values for host NumPy variables are read (in worker threads, checksummed as they arrive)
+    into fresh arrays that then become the variables' buffers, a pointer swap under each
+    variable's lock; the rest (other devices, strings, flexible shapes) go through `assign`."""
     validate(reader, items)
-    from featherflow._src.variables.variable import writing  # noqa: PLC0415
-
     staged, direct = [], []
     for key, var in items:
         dtype, shape = reader.dtype_and_shape(key)
         if _direct_buffer(var, dtype, shape) is not None:
-            direct.append((key, var, dtype, shape))
+            # NOTE: a fresh array, not the variable's buffer: a damaged tensor found later must
+            # not leave the earlier variables overwritten. No extra copy: the bytes go once
+            # from the file into the array that becomes the buffer.
+            direct.append((var, key, np.empty(shape, dtype=dtype._np)))
         else:
             staged.append((var, reader.read(key)))
+    reader.read_many_into([(key, fresh) for _, key, fresh in direct])
     _busy[0] = True
     try:
+        _swap_in(direct)
         for var, value in staged:
             var.assign(value)
-        for key, var, dtype, shape in direct:
-            with writing([var]):
-                # `writing` moved the variable off a buffer a live read still shares.
-                reader.read_into(key, var._buf)
     finally:
         _busy[0] = False
+
+
+def _swap_in(direct):
+    """Installs each (variable, key, fresh array), holding all their locks at once (in a fixed
+    order, like `variable.writing`), so no update interleaves with the swap."""
+    locks = sorted({id(var): var for var, _, _ in direct}.values(), key=id)
+    for var in locks:
+        var._lock.acquire()
+    try:
+        for var, _, fresh in direct:
+            var._adopt_buffer(fresh)
+    finally:
+        for var in reversed(locks):
+            var._lock.release()
+    direct.clear()  # the variables own the arrays now (no extra reference: no copy-on-write)
 
 
 # -- status objects ----------------------------------------------------------------------------

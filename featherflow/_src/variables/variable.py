@@ -219,6 +219,18 @@ class Variable:
         self._handle._value = value
         self._buf = inner
 
+    def _adopt_buffer(self, array):
+        """Makes `array` the buffer without copying (checkpoint restore reads into fresh arrays
+        and swaps them in once every checksum passed). `array`: a host ndarray of the buffer's
+        dtype and shape that nothing else will write; only on a direct NumPy device; the
+        caller holds the lock. The old buffer stays with its readers, as after copy-on-write."""
+        dev = self._device
+        nbytes = array.nbytes
+        dev.allocated(nbytes)
+        weakref.finalize(array, _release, dev, nbytes)
+        self._handle._value = array
+        self._buf = array
+
     # NOTE: copy-on-write. Reads alias the buffer (no copy), and TensorFlow promises that a value
     # once read never changes. The buffer is referenced exactly by the handle (on a simulated GPU,
     # by its DeviceArray box) and by `self._buf`; every view a read produced holds one more
