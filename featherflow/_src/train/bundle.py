@@ -560,20 +560,22 @@ class BundleReader:
         return out
 
     def read_many_into(self, pairs) -> None:
-        """Reads numeric tensors `[(key, out), ...]` like `read_into`, checking every target
-        before reading any. Big tensors are read and checksummed in worker threads, several at
-        once (reads and CRC release the GIL). An error (DataLossError for a damaged tensor) is
-        raised only after every read has stopped, so nothing writes into the arrays afterwards;
-        the arrays then hold partial or damaged bytes."""
+        """Reads numeric tensors `(key, out)` like `read_into`, checking every target before
+        reading any. Big tensors are read and checksummed in worker threads, several at once
+        (reads and CRC release the GIL). An error (DataLossError for a damaged tensor) is
+        raised only after every read has stopped, so nothing writes into the arrays
+        afterwards; they then hold partial or damaged bytes."""
+        # NOTE: all Python work happens before the first read starts. Interleaving it with the
+        # reads (e.g. consuming a generator while workers run) is much slower: each worker
+        # needs the GIL briefly between its reads and waits up to the switch interval for it.
         targets = [(key, self._numeric_target(key, out)) for key, out in pairs]
         pool = _worker_pool()
-        jobs, inline = [], []
+        jobs, inline, failures = [], [], []
         for key, (entry, dt, fd, raw) in targets:
             if pool is not None and entry.size >= _POOLED:
                 jobs.append((key, entry, pool.submit(self._fill, key, entry, fd, raw)))
             else:
                 inline.append((key, entry, fd, raw))
-        failures = []
 
         def failed(e):
             failures.append(e)
@@ -582,18 +584,17 @@ class BundleReader:
 
         # Small tensors on this thread while the workers take the big ones.
         for key, entry, fd, raw in inline:
-            if failures:
-                break
             try:
                 self._check_crc(key, entry, self._fill(key, entry, fd, raw))
-            except Exception as e:  # noqa: BLE001 - raised below, once the workers stopped
+            except BaseException as e:  # noqa: BLE001 - raised below, once the workers stopped
                 failed(e)
+                break
         for key, entry, job in jobs:
             try:
                 crc = job.result()
             except CancelledError:
                 continue
-            except Exception as e:  # noqa: BLE001
+            except BaseException as e:  # noqa: BLE001
                 failed(e)
                 continue
             if not failures:

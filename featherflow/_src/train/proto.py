@@ -93,37 +93,56 @@ def fields(data) -> list[tuple[int, int, object]]:
 
     The value is an int for VARINT/I64/I32 fields and a bytes slice for LEN fields.
     """
+    # NOTE: tags, small ints and short lengths are single bytes; they skip read_varint (a
+    # checkpoint index and object graph hold a few of them per variable, all parsed per restore).
     out = []
+    append = out.append
     pos = 0
     end = len(data)
     while pos < end:
-        key, pos = read_varint(data, pos, "field tag")
+        key = data[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = read_varint(data, pos, "field tag")
         number, wire = key >> 3, key & 7
         if number == 0:
             raise CorruptError(f"invalid field number 0 at byte {pos}")
         if wire == VARINT:
-            val, pos = read_varint(data, pos, f"field {number}")
-        elif wire == I64:
-            if pos + 8 > end:
-                raise CorruptError(f"truncated 8-byte field {number}")
-            val = struct.unpack_from("<Q", data, pos)[0]
-            pos += 8
-        elif wire == I32:
-            if pos + 4 > end:
-                raise CorruptError(f"truncated 4-byte field {number}")
-            val = struct.unpack_from("<I", data, pos)[0]
-            pos += 4
+            if pos < end and data[pos] < 0x80:
+                val = data[pos]
+                pos += 1
+            else:
+                val, pos = read_varint(data, pos, f"field {number}")
         elif wire == LEN:
-            size, pos = read_varint(data, pos, f"length of field {number}")
+            if pos < end and data[pos] < 0x80:
+                size = data[pos]
+                pos += 1
+            else:
+                size, pos = read_varint(data, pos, f"length of field {number}")
             if pos + size > end:
                 raise CorruptError(f"field {number} claims {size} bytes but only "
                                    f"{end - pos} remain")
             val = bytes(data[pos:pos + size])
             pos += size
+        elif wire == I32:
+            if pos + 4 > end:
+                raise CorruptError(f"truncated 4-byte field {number}")
+            val = _U32.unpack_from(data, pos)[0]
+            pos += 4
+        elif wire == I64:
+            if pos + 8 > end:
+                raise CorruptError(f"truncated 8-byte field {number}")
+            val = _U64.unpack_from(data, pos)[0]
+            pos += 8
         else:
             raise CorruptError(f"unsupported wire type {wire} for field {number}")
-        out.append((number, wire, val))
+        append((number, wire, val))
     return out
+
+
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
 
 
 def expect(wire: int, wanted: int, number: int, message: str):

@@ -300,41 +300,52 @@ def validate(reader, items):
     """Checks every (key, variable) pair before anything is written: the key exists, dtypes are
     equal and shapes compatible (TF's exception classes), the data is where the index says."""
     for key, var in items:
-        dtype, shape = reader.dtype_and_shape(key)
-        if dtype != var.dtype:
-            raise errors.InvalidArgumentError(
-                None, None, f"tensor_name = {key}; expected dtype {_type_string(var.dtype)} does "
-                f"not equal original dtype {_type_string(dtype)}")
-        vshape = var.shape
-        ok = vshape.is_compatible_with(shape) if hasattr(vshape, "is_compatible_with") \
-            else tuple(vshape) == tuple(shape)
-        if not ok:
-            raise ValueError(f"Received incompatible tensor with shape {_shape_text(shape)} when "
-                             f"attempting to restore variable with shape {vshape} and name "
-                             f"{var.name}. (checkpoint key {key!r})")
-        entry = reader.entry(key)
-        if dtype._kind != "O":
-            reader._locate(key, entry)  # data file present and long enough
+        _validate_one(reader, key, var)
+
+
+def _validate_one(reader, key, var):
+    """(DType, shape) of `key` after checking that it can be restored into `var`."""
+    dtype, shape = reader.dtype_and_shape(key)
+    if dtype != var.dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"tensor_name = {key}; expected dtype {_type_string(var.dtype)} does "
+            f"not equal original dtype {_type_string(dtype)}")
+    vshape = var.shape
+    ok = vshape.is_compatible_with(shape) if hasattr(vshape, "is_compatible_with") \
+        else tuple(vshape) == tuple(shape)
+    if not ok:
+        raise ValueError(f"Received incompatible tensor with shape {_shape_text(shape)} when "
+                         f"attempting to restore variable with shape {vshape} and name "
+                         f"{var.name}. (checkpoint key {key!r})")
+    if dtype._kind != "O":
+        reader._locate(key, reader.entry(key))  # data file present and long enough
+    return dtype, shape
 
 
 def restore_values(reader, items):
-    """Restores (key, variable) pairs so that a failure changes no variable: validates all
-    first, reads every value and checks every checksum, and only then updates the variables.
-    Values for host NumPy variables are read (in worker threads, checksummed as they arrive)
-    into fresh arrays that then become the variables' buffers, a pointer swap under each
-    variable's lock; the rest (other devices, strings, flexible shapes) go through `assign`."""
-    validate(reader, items)
-    staged, direct = [], []
-    for key, var in items:
-        dtype, shape = reader.dtype_and_shape(key)
-        if _direct_buffer(var, dtype, shape) is not None:
-            # NOTE: a fresh array, not the variable's buffer: a damaged tensor found later must
-            # not leave the earlier variables overwritten. No extra copy: the bytes go once
-            # from the file into the array that becomes the buffer.
-            direct.append((var, key, np.empty(shape, dtype=dtype._np)))
-        else:
-            staged.append((var, reader.read(key)))
-    reader.read_many_into([(key, fresh) for _, key, fresh in direct])
+    """Restores (key, variable) pairs so that a failure changes no variable: every pair is
+    validated and every value read and checksummed before any variable is updated.
+    Values for host NumPy variables are read into fresh arrays (in worker threads, each read
+    starting while the next pair is validated) that then become the variables' buffers, a
+    pointer swap under each variable's lock; the rest (other devices, strings, flexible shapes)
+    are read afterwards and go through `assign`."""
+    direct, staged = [], []
+
+    def fresh_targets():
+        for key, var in items:
+            dtype, shape = _validate_one(reader, key, var)
+            if _direct_buffer(var, dtype, shape) is not None:
+                # NOTE: a fresh array, not the variable's buffer: a damaged tensor found later
+                # must not leave the earlier variables overwritten. Still no extra copy: the
+                # bytes go once from the file into the array that becomes the buffer.
+                fresh = np.empty(shape, dtype=dtype._np)
+                direct.append((var, key, fresh))
+                yield key, fresh
+            else:
+                staged.append((var, key))
+
+    reader.read_many_into(fresh_targets())
+    staged = [(var, reader.read(key)) for var, key in staged]
     _busy[0] = True
     try:
         _swap_in(direct)
