@@ -121,23 +121,20 @@ def _pos(x):
     return tensor(x)
 
 
-BINARY = {
-    "add": _fast_binary(ew.AddV2),
-    "sub": _fast_binary(ew.Sub),
-    "mul": _fast_binary(ew.Mul),
+# The operators that are one primitive on two operands of one dtype.
+FAST_BINARY = {"add": ew.AddV2, "sub": ew.Sub, "mul": ew.Mul, "floordiv": ew.FloorDiv,
+               "mod": ew.FloorMod, "pow": ew.Pow, "lt": ew.Less, "le": ew.LessEqual,
+               "gt": ew.Greater, "ge": ew.GreaterEqual}
+BINARY = {name: _fast_binary(op) for name, op in FAST_BINARY.items()}
+for _name in ("lt", "le", "gt", "ge"):  # no reflected forms: Python swaps the comparison
+    BINARY[_name] = (BINARY[_name][0], None)
+BINARY.update({
     "truediv": _via(m.truediv),
-    "floordiv": _fast_binary(ew.FloorDiv),
-    "mod": _fast_binary(ew.FloorMod),
-    "pow": _fast_binary(ew.Pow),
     "matmul": _via(_matmul),
     "and": _via(_and),
     "or": _via(_or),
     "xor": _via(_xor),
-    "lt": (_fast_binary(ew.Less)[0], None),
-    "le": (_fast_binary(ew.LessEqual)[0], None),
-    "gt": (_fast_binary(ew.Greater)[0], None),
-    "ge": (_fast_binary(ew.GreaterEqual)[0], None),
-}
+})
 UNARY = {"neg": _neg, "abs": _abs, "invert": _invert, "pos": _pos}
 
 
@@ -150,12 +147,30 @@ def install(cls, convert=None):
             return fn
         return lambda self, other: fn(convert(self), other)
 
+    def bind_fast(op):
+        # `v * x` on a Variable: read, convert the operand, execute; one frame for the method.
+        def forward(self, other):
+            x = convert(self)
+            return _execute(op, (x, other if type(other) is _ET else _operand(other, x)))
+
+        def reflected(self, other):
+            y = convert(self)
+            return _execute(op, (_operand(other, y), y))
+
+        return forward, reflected
+
     def bind_unary(fn):
         if convert is None:
             return fn
         return lambda self: fn(convert(self))
 
     for name, (fwd, rev) in BINARY.items():
+        if convert is not None and name in FAST_BINARY:
+            fast_fwd, fast_rev = bind_fast(FAST_BINARY[name])
+            setattr(cls, f"__{name}__", fast_fwd)
+            if rev is not None:
+                setattr(cls, f"__r{name}__", fast_rev)
+            continue
         setattr(cls, f"__{name}__", bind(fwd))
         if rev is not None:
             setattr(cls, f"__r{name}__", bind(rev))

@@ -72,14 +72,28 @@ def _unconnected(value):
 # ---------------------------------------------------------------------------------------------
 # Nested structures (TF's nest rules: dict values in sorted key order)
 # ---------------------------------------------------------------------------------------------
+# Types seen not to be nested structures: a set lookup, not an ABC isinstance, next time.
+_LEAF_TYPES = {EagerTensor}
+
+
+def _is_leaf(struct):
+    t = type(struct)
+    if t in _LEAF_TYPES:
+        return True
+    if isinstance(struct, _NESTED):
+        return False
+    _LEAF_TYPES.add(t)
+    return True
+
+
 def flatten(struct):
-    if not isinstance(struct, _NESTED):  # a single tensor or variable: the common case
+    if _is_leaf(struct):  # a single tensor or variable: the common case
         return [struct]
     return _nest.flatten(struct)
 
 
 def pack_as(struct, flat):
-    if not isinstance(struct, _NESTED):
+    if _is_leaf(struct):
         return flat[0]
     return _nest.pack_sequence_as(struct, flat)
 
@@ -162,16 +176,29 @@ def _zeros(t, batch):
     return api.zeros((batch,) + t._value.shape, t._dtype)
 
 
-def _on_path(nodes, source_ids):
-    """The nodes on a path from a source, in recording order, each with the indices of its
-    inputs that need no gradient (off every path, or of a non-trainable dtype).
+def path(tape, source_ids):
+    """The tape's nodes on a path from a source, in recording order, each with the indices of
+    its inputs that need no gradient (off every path, or of a non-trainable dtype).
 
-    Nodes are recorded in execution order, so all of a node's inputs were reached (or not)
-    before it is looked at: its skip set is final when it is computed.
+    When the sources include everything the tape watched directly, that is every node with
+    the skip it was recorded with (see tape._record); otherwise the walk below recomputes it.
     """
+    if tape._exact:
+        for r in tape._roots:
+            if r not in source_ids:
+                break
+        else:
+            return tape._nodes
+    return _on_path(tape._nodes, source_ids)
+
+
+def _on_path(nodes, source_ids):
+    """`path` for a subset of the sources. Nodes are recorded in execution order, so all of a
+    node's inputs were reached (or not) before it is looked at: its skip set is final when it
+    is computed."""
     reach = set(source_ids)
     add = reach.add
-    path = []
+    out = []
     for node in nodes:
         inputs = node[1]
         if len(inputs) == 1:
@@ -189,10 +216,10 @@ def _on_path(nodes, source_ids):
             for i, t in enumerate(inputs):
                 if id(t) not in reach or not t._dtype._bit & _TRAINABLE_MASK:
                     skip += (i,)
-        path.append((node, skip))
+        out.append(node if skip == node[4] else node[:4] + (skip,))
         for o in node[3]:
             add(id(o))
-    return path
+    return out
 
 
 def _upstream(op, outputs, grads, source_ids, batch):
@@ -226,15 +253,16 @@ def _upstream(op, outputs, grads, source_ids, batch):
 
 
 def backward(nodes, seeds, source_ids, batch=None):
-    """Walks `nodes` in reverse from `seeds` ({id: [grad]}); returns {id: [grad]} for sources.
+    """Walks `nodes` (`path(...)`) in reverse from `seeds` ({id: [grad]}); returns {id: [grad]}
+    for sources.
 
-    Only nodes on a path from a source are visited. `batch` is the size of a leading batch axis
-    carried by every gradient (vectorized Jacobians), or None.
+    `batch` is the size of a leading batch axis carried by every gradient (vectorized
+    Jacobians), or None.
     """
     grads = seeds
     pop = grads.pop
     sparse_ok = grad_util.SPARSE_OK
-    for (op, inputs, attrs, outputs), skip in reversed(_on_path(nodes, source_ids)):
+    for op, inputs, attrs, outputs, skip in reversed(nodes):
         if len(outputs) == 1:  # the common case, inlined
             key = id(outputs[0])
             if key in source_ids:
@@ -253,7 +281,7 @@ def backward(nodes, seeds, source_ids, batch=None):
             if op.name in _PASS_THROUGH:
                 in_grads = (g,)  # identity gradient: no call, no OpView
             else:
-                in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), g)
+                in_grads = (op.grad or _grad_fn(op))(OpView(op, inputs, attrs, outputs, skip), g)
         else:
             upstream = _upstream(op, outputs, grads, source_ids, batch)
             if upstream is None:
@@ -350,7 +378,8 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             seeds[id(t)] = [g]
         else:
             gl.append(g)
-    grads = backward(tape._nodes, seeds, _source_ids(tape, tracked))
+    source_ids = _source_ids(tape, tracked)
+    grads = backward(path(tape, source_ids), seeds, source_ids)
     result = []
     for s, tr in zip(flat_sources, tracked):
         gl = grads.get(id(tr))
@@ -364,19 +393,11 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
     return pack_as(sources, result)
 
 
-def _batchable(nodes, source_ids, target_id):
-    """True when every op between the sources and the target has a gradient that takes a
-    leading batch axis (grad_util.BATCHABLE)."""
-    reach = set(source_ids)
-    path = []
-    for node in nodes:
-        for t in node[1]:
-            if id(t) in reach:
-                path.append(node)
-                reach.update(id(o) for o in node[3])
-                break
+def _batchable(nodes, target_id):
+    """True when every op between the sources and the target (on `nodes`, a `path`) has a
+    gradient that takes a leading batch axis (grad_util.BATCHABLE)."""
     needed = {target_id}
-    for op, inputs, _attrs, outputs in reversed(path):
+    for op, inputs, _attrs, outputs, _skip in reversed(nodes):
         if any(id(o) in needed for o in outputs):
             if op.name not in grad_util.BATCHABLE:
                 return False
@@ -401,12 +422,13 @@ def _jacobian_flat(tape, y, tracked, vectorize, host_seeds):
     source_ids = _source_ids(tape, tracked)
     if y._dtype not in TRAINABLE or n == 0:
         return [None] * len(tracked)
-    if vectorize and _batchable(tape._nodes, source_ids, id(y)):
-        grads = backward(tape._nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, batch=n)
+    nodes = list(path(tape, source_ids))  # a persistent tape may record while we walk
+    if vectorize and _batchable(nodes, id(y)):
+        grads = backward(nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, batch=n)
         return [_densify(aggregate(grads[id(s)])) if id(s) in grads else None for s in tracked]
     rows = [[] for _ in tracked]
     for k in range(n):
-        grads = backward(tape._nodes, {id(y): [_seed(host_seeds[k], y)]}, source_ids)
+        grads = backward(nodes, {id(y): [_seed(host_seeds[k], y)]}, source_ids)
         for j, s in enumerate(tracked):
             gl = grads.get(id(s))
             rows[j].append(None if gl is None else _densify(aggregate(gl)))

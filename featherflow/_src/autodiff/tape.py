@@ -35,8 +35,13 @@ _INSIDE_MSG = ("Calling GradientTape.gradient on a persistent tape inside its co
 
 
 def _record(op, inputs, attrs, outputs):
-    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`."""
-    node = None
+    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`.
+
+    A node is `(op, inputs, attrs, outputs, skip)`; `skip` holds the indices of the inputs the
+    tape does not trace (unwatched, or of a dtype without gradients), i.e. the op's
+    `skip_input_indices` when the gradient's sources are all the tape watched (see
+    `backprop.path`)."""
+    outs = None
     for tape in _THREAD.tapes:
         w = tape._watched
         for t in inputs:
@@ -44,7 +49,7 @@ def _record(op, inputs, attrs, outputs):
                 break
         else:
             continue
-        if node is None:
+        if outs is None:
             if len(outputs) == 1:  # the common case, without a list comprehension
                 if not outputs[0]._dtype._bit & _TRAINABLE_MASK:
                     return
@@ -53,8 +58,21 @@ def _record(op, inputs, attrs, outputs):
                 outs = [o for o in outputs if o._dtype._bit & _TRAINABLE_MASK]
                 if not outs:
                     return
-            node = (op, tuple(inputs), attrs, tuple(outputs))
-        tape._nodes.append(node)
+            inputs = tuple(inputs)
+            outputs = tuple(outputs)
+        if len(inputs) == 1:  # watched, or the loop above would have gone on
+            skip = () if inputs[0]._dtype._bit & _TRAINABLE_MASK else (0,)
+        else:
+            skip = ()
+            for i, t in enumerate(inputs):
+                if id(t) not in w:
+                    skip += (i,)
+                    if t._dtype is _dt.resource:
+                        # A variable watched later would make this skip stale (see watch()).
+                        tape._exact = False
+                elif not t._dtype._bit & _TRAINABLE_MASK:
+                    skip += (i,)
+        tape._nodes.append((op, inputs, attrs, outputs, skip))
         for o in outs:
             w[id(o)] = o
 
@@ -74,10 +92,11 @@ def variable_handle(x):
 
 def variable_accessed(variable):
     """Called by a Variable's read path while tapes are active: auto-watch trainable variables."""
-    if not getattr(variable, "trainable", True):
-        return
+    key = id(variable)
     for tape in _THREAD.tapes:
-        if tape._watch_accessed_variables and id(variable) not in tape._variables:
+        # A variable read again on the same tape costs this one lookup.
+        if key not in tape._variables and tape._watch_accessed_variables and \
+                getattr(variable, "trainable", True):
             tape._watch_variable(variable)
 
 
@@ -103,8 +122,9 @@ def _push(tape):
 def _pop(tape):
     th = _THREAD
     tapes = th.tapes
-    th.tapes = tapes[:-1] if tapes and tapes[-1] is tape else tuple(t for t in tapes if t is not tape)
-    context.refresh(th)
+    th.tapes = tapes = tapes[:-1] if tapes and tapes[-1] is tape else \
+        tuple(t for t in tapes if t is not tape)
+    th.plain = th.device_spec is None and not tapes  # what context.refresh() computes
 
 
 class GradientTape:
@@ -126,11 +146,17 @@ class GradientTape:
         # None until entered (or watched): like TF, such a tape cannot differentiate.
         self._nodes = self._watched = None
         self._variables = {}
+        self._roots = []
+        self._exact = True
 
     def _clear(self):
         self._nodes = []
         self._watched = {}       # id(tensor) -> tensor: watched sources and recorded outputs
         self._variables = {}     # id(variable) -> variable, in watch order
+        self._roots = []         # ids of what was watched directly (tensors, variable handles)
+        # True while every node's recorded `skip` is what a walk from all the roots would
+        # compute: no tensor became watched after a node consuming it was recorded.
+        self._exact = True
 
     # -- context --------------------------------------------------------------------------
     def __enter__(self):
@@ -184,7 +210,11 @@ class GradientTape:
             if t._dtype not in TRAINABLE:
                 _LOG.warning("The dtype of the watched tensor must be floating (e.g. "
                              "tf.float32), got %r", t._dtype)
-            self._watched[id(t)] = t
+            if id(t) not in self._watched:
+                if self._nodes:
+                    self._exact = False  # a recorded node may have consumed it unwatched
+                self._watched[id(t)] = t
+                self._roots.append(id(t))
 
     def _watch_variable(self, variable):
         if self._nodes is None:
@@ -193,6 +223,9 @@ class GradientTape:
             self._variables[id(variable)] = variable
             handle = variable.handle
             self._watched[id(handle)] = handle
+            # Handles are read by single-input ops, recorded only once watched; `_record`
+            # clears `_exact` where a multi-input op consumed an unwatched handle.
+            self._roots.append(id(handle))
 
     def watched_variables(self):
         """The variables this tape watched, in the order they were first watched."""
@@ -227,7 +260,7 @@ class GradientTape:
         >>> g.gradient(y, v).numpy()
         np.float32(12.0)
         """
-        backprop = _backprop()
+        backprop = _BACKPROP or _backprop()
         if target is None:
             raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
                             "Variables or CompositeTensors to be differentiated, but received "
@@ -237,7 +270,8 @@ class GradientTape:
             return backprop.gradient(self, target, sources, output_gradients,
                                      unconnected_gradients)
         finally:
-            self._end_gradient()
+            if not self._persistent:  # _end_gradient, inlined
+                self._nodes = self._watched = None
 
     def jacobian(self, target, sources, unconnected_gradients="none",
                  parallel_iterations=None, experimental_use_pfor=True):

@@ -132,13 +132,12 @@ def execute(op, inputs=(), attrs=None):
                 if op.num_outputs != 1:
                     outs = _wrap_many(out, dev) if out else out  # updates return ()
                     if not plain and op.differentiable and _recorder is not None:
-                        _recorder(op, inputs, attrs or {}, outs)
+                        _recorder(op, inputs, attrs, outs)
                     return outs
                 # Inlined tensor.make(): this is the hottest line of the library.
                 t = _new(_ET)
                 t._value = out
-                od = op.out_dtype
-                t._dtype = d0 if od == "same" else od or _BY_NP.get(out.dtype) or \
+                t._dtype = d0 if op.same_out else op.out_dtype or _BY_NP.get(out.dtype) or \
                     _from_numpy(out.dtype)
                 t._device = dev
                 t._shape = None
@@ -156,7 +155,7 @@ def execute(op, inputs=(), attrs=None):
                 else:
                     t._nbytes = 0
                 if not plain and op.differentiable and _recorder is not None:
-                    _recorder(op, inputs, attrs or {}, (t,))
+                    _recorder(op, inputs, attrs, (t,))
                 return t
     return _execute_slow(op, inputs, attrs or {})
 
@@ -233,9 +232,7 @@ def _execute_slow(op, inputs, attrs):
     arrays = [t._value for t in placed] if dev.direct else [backend.unwrap(t._value) for t in placed]
     out = _run_quiet(op, dev.xp, arrays, attrs)
     if op.num_outputs == 1:
-        od = op.out_dtype
-        if od == "same":
-            od = placed[0]._dtype
+        od = placed[0]._dtype if op.same_out else op.out_dtype
         outputs = _wrap_one(out, dev, od)
         flat = (outputs,)
     else:

@@ -36,7 +36,8 @@ class OpDef:
     """
 
     __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "grad",
-                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype", "quiet")
+                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype", "quiet",
+                 "same_out")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
                  differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
@@ -53,6 +54,8 @@ class OpDef:
         # "same": the output has the first input's dtype; a DType: always that dtype; None: read
         # it off the kernel's result. Tests check every op's output dtype against this.
         self.out_dtype = out_dtype
+        # dispatch tests this bool, not `out_dtype == "same"` (DType.__eq__ is Python code).
+        self.same_out = isinstance(out_dtype, str) and out_dtype == "same"
         # Only the dtype mask and "all inputs share a dtype" to check: dispatch inlines that.
         self.simple = check is None and same_dtype in (-1, 0)
         # quiet: run the kernel under NumPy's "ignore" error state. Needed when a kernel calls

@@ -28,17 +28,16 @@ _THREAD = context.THREAD
 _READ = R.read_variable
 
 
-_accessed = None  # autodiff.tape.variable_accessed, bound on first use (import cycle)
-
-
 def _watch_read(variable):
-    """Tells active GradientTapes that `variable` is being read (they may auto-watch it)."""
-    global _accessed
-    if _accessed is None:
-        from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
+    """Tells active GradientTapes that `variable` is being read (they may auto-watch it).
 
-        _accessed = variable_accessed
-    _accessed(variable)
+    Replaces itself by autodiff.tape.variable_accessed on first use (an import cycle keeps
+    it from being imported above): a read under a tape then costs one call, not two."""
+    global _watch_read
+    from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
+
+    _watch_read = variable_accessed
+    variable_accessed(variable)
 
 
 _ET = EagerTensor

@@ -49,8 +49,18 @@ def _binary(name, wants=False):
                 gx, gy = fn(x, y, z, grad, want_x, want_y)
             else:
                 gx, gy = fn(x, y, z, grad)
-            return (unbroadcast(gx, x, z) if want_x and gx is not None else None,
-                    unbroadcast(gy, y, z) if want_y and gy is not None else None)
+            # Same shapes (no broadcasting, the usual case) skip the unbroadcast call.
+            if want_x and gx is not None:
+                if gx._value.shape != x._value.shape:
+                    gx = unbroadcast(gx, x, z)
+            else:
+                gx = None
+            if want_y and gy is not None:
+                if gy._value.shape != y._value.shape:
+                    gy = unbroadcast(gy, y, z)
+            else:
+                gy = None
+            return gx, gy
 
         batchable(name)
         return fn
@@ -244,7 +254,9 @@ def _sub(x, y, z, g, want_x=True, want_y=True):
 
 @_binary("Mul", wants=True)
 def _mul(x, y, z, g, want_x=True, want_y=True):
-    return (g * c(y) if want_x else None), (c(x) * g if want_y else None)
+    if x._dtype._kind == "c":
+        x, y = m.conj(x), m.conj(y)
+    return (g * y if want_x else None), (x * g if want_y else None)
 
 
 def _realdiv_grad(x, y, z, g, want_x=True, want_y=True):
