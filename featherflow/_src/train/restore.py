@@ -325,10 +325,10 @@ def _validate_one(reader, key, var):
 def restore_values(reader, items):
     """Restores (key, variable) pairs so that a failure changes no variable: every pair is
     validated and every value read and checksummed before any variable is updated.
-    Values for host NumPy variables are read into fresh arrays (in worker threads, each read
-    starting while the next pair is validated) that then become the variables' buffers, a
-    pointer swap under each variable's lock; the rest (other devices, strings, flexible shapes)
-    are read afterwards and go through `assign`."""
+    Values for host NumPy variables are read (in worker threads, checksummed as they arrive)
+    into fresh arrays that then become the variables' buffers, a pointer swap under each
+    variable's lock; the rest (other devices, strings, flexible shapes) are read afterwards
+    and go through `assign`."""
     direct, staged = [], []
 
     def fresh_targets():
