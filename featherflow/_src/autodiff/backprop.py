@@ -278,8 +278,15 @@ def backward(nodes, seeds, source_ids, batch=None):
             g = gl[0] if len(gl) == 1 else aggregate(gl)
             if type(g) is not _ET and op.name not in sparse_ok and _is_slices(g):
                 g = _densify(g)
-            if op.name in _PASS_THROUGH:
-                in_grads = (g,)  # identity gradient: no call, no OpView
+            if op.name in _PASS_THROUGH:  # identity gradient: no call, no OpView
+                if not skip:
+                    key = id(inputs[0])
+                    gl = grads.get(key)
+                    if gl is None:
+                        grads[key] = [g]
+                    else:
+                        gl.append(g)
+                continue
             else:
                 in_grads = (op.grad or _grad_fn(op))(OpView(op, inputs, attrs, outputs, skip), g)
         else:
