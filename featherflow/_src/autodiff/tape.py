@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import types
 
 from featherflow._src.framework import context
 from featherflow._src.framework import dtypes as _dt
@@ -24,6 +25,8 @@ _LOG = logging.getLogger("featherflow")
 # Only these dtypes carry gradients: an op whose outputs are all integer/bool ends a path.
 TRAINABLE = frozenset(_dt.FLOATS + _dt.COMPLEX + (_dt.resource, _dt.variant))
 _TRAINABLE_MASK = sum(d._bit for d in TRAINABLE)  # one AND per output in the recorder
+_RESOURCE = _dt.resource
+_NO_VARIABLES = types.MappingProxyType({})  # a tape's watched variables before first use
 
 USED_MSG = ("A non-persistent GradientTape can only be used to compute one set of gradients "
             "(or jacobians)")
@@ -58,20 +61,24 @@ def _record(op, inputs, attrs, outputs):
                 outs = [o for o in outputs if o._dtype._bit & _TRAINABLE_MASK]
                 if not outs:
                     return
-            inputs = tuple(inputs)
-            outputs = tuple(outputs)
+            if type(inputs) is not tuple:  # dispatch passes tuples: no copy then
+                inputs = tuple(inputs)
+            if type(outputs) is not tuple:
+                outputs = tuple(outputs)
         if len(inputs) == 1:  # watched, or the loop above would have gone on
             skip = () if inputs[0]._dtype._bit & _TRAINABLE_MASK else (0,)
         else:
             skip = ()
-            for i, t in enumerate(inputs):
+            i = 0
+            for t in inputs:
                 if id(t) not in w:
                     skip += (i,)
-                    if t._dtype is _dt.resource:
+                    if t._dtype is _RESOURCE:
                         # A variable watched later would make this skip stale (see watch()).
                         tape._exact = False
                 elif not t._dtype._bit & _TRAINABLE_MASK:
                     skip += (i,)
+                i += 1
         tape._nodes.append((op, inputs, attrs, outputs, skip))
         for o in outs:
             w[id(o)] = o
@@ -144,9 +151,10 @@ class GradientTape:
         self._watch_accessed_variables = bool(watch_accessed_variables)
         self._recording = False
         # None until entered (or watched): like TF, such a tape cannot differentiate.
+        # Nothing is allocated before _clear(), which entering or watching runs.
         self._nodes = self._watched = None
-        self._variables = {}
-        self._roots = []
+        self._variables = _NO_VARIABLES
+        self._roots = ()
         self._exact = True
 
     def _clear(self):
@@ -166,10 +174,12 @@ class GradientTape:
         if self._nodes is None:  # a used non-persistent tape entered again starts afresh
             self._clear()
         self._recording = True
-        _push(self)
+        th = _THREAD  # _push, inlined
+        th.tapes = th.tapes + (self,)
+        th.plain = False
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         if self._recording:
             self._recording = False
             _pop(self)
