@@ -1,6 +1,28 @@
 """tf.keras.activations (Keras 3), written with `tf.nn` and `tf.math` ops."""
 from __future__ import annotations
 
+import weakref
+
+# NOTE: Keras 3 caches the logits on the output of `softmax`/`sigmoid` (`output._keras_logits`)
+# and its cross-entropies then compute the loss from those logits: no clipping of the
+# probabilities at 1e-7 (a loss above 16.1 is possible, as in TensorFlow's `fit`) and a cheaper
+# gradient. EagerTensor has no __dict__, so the cache is a side table keyed by id, whose entry is
+# dropped when the output tensor dies.
+_LOGITS = {}
+
+
+def _cache_logits(out, logits):
+    key = id(out)
+    _LOGITS[key] = (weakref.ref(out, lambda _, key=key: _LOGITS.pop(key, None)), logits)
+    return out
+
+
+def keras_logits(output):
+    """The logits cached on a `softmax`/`sigmoid` output, or None."""
+    entry = _LOGITS.get(id(output))
+    if entry is not None and entry[0]() is output:
+        return entry[1]
+    return None
 
 
 def _tf():
@@ -66,7 +88,8 @@ swish = silu
 
 
 def sigmoid(x):
-    return _tf().nn.sigmoid(_x(x))
+    x = _x(x)
+    return _cache_logits(_tf().nn.sigmoid(x), x)
 
 
 def hard_sigmoid(x):
@@ -101,10 +124,10 @@ def softmax(x, axis=-1):
     tf = _tf()
     x = _x(x)
     if isinstance(axis, int):
-        return tf.nn.softmax(x, axis=axis)
+        return _cache_logits(tf.nn.softmax(x, axis=axis), x)
     m = tf.reduce_max(x, axis=axis, keepdims=True)
     e = tf.exp(x - m)
-    return e / tf.reduce_sum(e, axis=axis, keepdims=True)
+    return _cache_logits(e / tf.reduce_sum(e, axis=axis, keepdims=True), x)
 
 
 def log_softmax(x, axis=-1):

@@ -7,6 +7,7 @@ import math
 import warnings
 
 from featherflow._src.keras import _lossops as ops
+from featherflow._src.keras import activations as _act
 from featherflow._src.keras._lossops import EPSILON, squeeze_or_expand_to_same_rank
 
 
@@ -138,8 +139,19 @@ def categorical_hinge(y_true, y_pred):
     return ops.maximum(neg - pos + one, _const(0.0, y_pred))
 
 
+def _logits_of(output, from_logits):
+    """(output, from_logits), with the logits cached by `activations.softmax`/`sigmoid` taking
+    the place of their probabilities (Keras 3's TensorFlow backend does the same)."""
+    if not from_logits:
+        logits = _act.keras_logits(output)
+        if logits is not None:
+            return logits, True
+    return output, from_logits
+
+
 def _bce_elementwise(target, output, from_logits):
     ops.check_same_shape(target, output)
+    output, from_logits = _logits_of(output, from_logits)
     if from_logits:
         return ops.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
     one = _const(1.0, output)
@@ -209,6 +221,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         raise ValueError("Arguments `target` and `output` must be at least rank 1. Received: "
                          f"target.shape={y_true.shape}, output.shape={y_pred.shape}")
     ops.check_same_shape(y_true, y_pred)
+    y_pred, from_logits = _logits_of(y_pred, from_logits)
     if from_logits:
         return ops.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred, axis=axis)
     output = y_pred / ops.reduce_sum(y_pred, axis=axis, keepdims=True)
@@ -233,6 +246,7 @@ def _sparse_cce(target, output, from_logits, axis):
             raise ValueError("Arguments `target` and `output` must have the same shape up until"
                              f" the last dimension: target.shape={target.shape}, "
                              f"output.shape={output.shape}")
+    output, from_logits = _logits_of(output, from_logits)
     if not from_logits:
         output = ops.log(ops.clip_by_value(output, _const(EPSILON, output),
                                            _const(1.0 - EPSILON, output)))
