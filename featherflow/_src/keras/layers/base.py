@@ -128,7 +128,8 @@ class Layer(Module):
     """
 
     _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES.union((
-        "_inbound_nodes", "_outbound_nodes", "_build_shapes", "_call_signature"))
+        "_inbound_nodes", "_outbound_nodes", "_build_shapes", "_call_signature",
+        "_call_params"))
     # Bookkeeping attributes that are not sublayers/state (skipped when listing sublayers).
     _BOOKKEEPING = frozenset(("_trainable_variables", "_non_trainable_variables", "_losses",
                               "_inbound_nodes", "_outbound_nodes", "_regularized",
@@ -381,6 +382,8 @@ class Layer(Module):
         tf = _tf()
         for _, item in _walk.flatten_with_paths(loss):
             self._losses.append(item if callable(item) else tf.convert_to_tensor(item))
+        if self._losses:
+            _WITH_LOSSES.add(self)
 
     def _own_losses(self):
         out = [x() if callable(x) else x for x in self._losses]
@@ -396,8 +399,14 @@ class Layer(Module):
         return out
 
     def _clear_losses(self):
+        # NOTE: only layers in _WITH_LOSSES can hold losses; when it is empty (no add_loss since
+        # the last clear) there is nothing to clear and the sublayer walk is skipped.
+        if not _WITH_LOSSES:
+            return
         for layer in self._flatten_layers():
-            layer._losses = []
+            if layer._losses:
+                layer._losses = []
+            _WITH_LOSSES.discard(layer)
 
     # -- dtypes ------------------------------------------------------------------------------
     dtype_policy = property(lambda self: self._dtype_policy)
@@ -425,9 +434,15 @@ class Layer(Module):
     def _call_signature(self):
         return inspect.signature(self.call)
 
-    def _accepts(self, arg):
+    @functools.cached_property
+    def _call_params(self):
+        """(parameter names of `call`, whether it takes **kwargs)."""
         params = self._call_signature.parameters
-        return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+        return (frozenset(params), any(p.kind is p.VAR_KEYWORD for p in params.values()))
+
+    def _accepts(self, arg):
+        names, var_kw = self._call_params
+        return var_kw or arg in names
 
     def _maybe_build(self, first):
         if self.built:
@@ -566,6 +581,11 @@ class Layer(Module):
         return int(sum(np.prod(v.shape) for v in self.weights))
 
 
+# Layers whose `_losses` may be non-empty (weakly held): the top-level call clears losses only
+# when some layer has any.
+_WITH_LOSSES = weakref.WeakSet()
+
+
 class _losses_kept:
     """Dummy calls (shape inference) must not replace losses the user already sees."""
 
@@ -578,6 +598,8 @@ class _losses_kept:
     def __exit__(self, *exc):
         for lay, losses in self.saved:
             lay._losses = losses
+            if losses:
+                _WITH_LOSSES.add(lay)
 
 
 def _wrap_build(build):

@@ -94,5 +94,27 @@ class Node:
 
 
 def any_symbolic(*structures) -> bool:
+    return _has_symbolic(structures)
+
+
+def _has_symbolic(s) -> bool:
+    # Plain tuples/lists/dicts and the common leaves (tensors, arrays, Python scalars) are
+    # checked here without the general walker: every layer call asks this of its arguments.
+    t = type(s)
+    if t is tuple or t is list:
+        return any(_has_symbolic(v) for v in s)
+    if t is dict:
+        return any(_has_symbolic(v) for v in s.values())
+    if t in _PLAIN_LEAVES:
+        return False
+    if _eager_tensor_type is not None and t is _eager_tensor_type:
+        return False
     from featherflow._src.module.walk import flatten_with_paths  # noqa: PLC0415
-    return any(isinstance(v, KerasTensor) for _, v in flatten_with_paths(structures))
+    return any(isinstance(v, KerasTensor) for _, v in flatten_with_paths(s))
+
+
+_PLAIN_LEAVES = frozenset((type(None), bool, int, float, str))
+try:
+    from featherflow._src.framework.tensor import EagerTensor as _eager_tensor_type
+except ImportError:  # pragma: no cover - the framework is always importable
+    _eager_tensor_type = None

@@ -122,7 +122,10 @@ def assert_input_compatibility(specs, inputs, layer_name):
     if not specs:
         return
     specs = specs if isinstance(specs, (list, tuple)) else [specs]
-    flat = [v for _, v in _walk.flatten_with_paths(inputs)]
+    if type(inputs) in (list, tuple, dict) or not hasattr(inputs, "shape"):
+        flat = [v for _, v in _walk.flatten_with_paths(inputs)]
+    else:  # one tensor (the common case): no walk
+        flat = [inputs]
     if len(flat) != len(specs):
         raise ValueError(f'Layer "{layer_name}" expects {len(specs)} input(s), but it received '
                          f"{len(flat)} input tensors. Inputs received: {inputs}")

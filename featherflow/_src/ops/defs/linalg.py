@@ -12,6 +12,7 @@ from featherflow._src.ops.registry import primitive
 MATMUL_TYPES = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64, _dt.int32, _dt.int64,
                 _dt.complex64, _dt.complex128)
 _NO_KERNEL = (_dt.uint8, _dt.uint16, _dt.uint32, _dt.uint64)
+_NO_KERNEL_NAMES = frozenset(t.name for t in _NO_KERNEL)  # a set lookup, no DType.__eq__ calls
 _HALF = (np.dtype(np.float16), _dt.bfloat16._np)
 
 
@@ -22,7 +23,7 @@ def _dims(shape):
 def _no_kernel_check(op_name):
     def check(inputs, attrs):
         d = inputs[0]._dtype
-        if d in _NO_KERNEL:
+        if d.name in _NO_KERNEL_NAMES:
             raise errors.NotFoundError(
                 None, None, f"Could not find device for node: {op_name}[T={d.name}]. "
                 f"Registered types: {', '.join(t.name for t in MATMUL_TYPES)} [Op:{op_name}]")

@@ -10,10 +10,26 @@ from featherflow._src.ops.defs.grad_util import sum_to
 from featherflow._src.ops.registry import register_gradient
 
 
+def _matmul_fn(a, b, g):
+    """`matmul(x, y, adjoint_a=, adjoint_b=)` for the products below. For real matrices it runs
+    MatMul with its transpose attrs directly (what the public function would, minus its argument
+    handling and conj no-ops): no transpose is materialised, BLAS reads the strides."""
+    from featherflow._src.api.linalg_ops import matmul  # noqa: PLC0415
+    from featherflow._src.ops.defs.linalg import MatMul  # noqa: PLC0415
+    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
+
+    if (not a._dtype.is_complex and len(a._value.shape) == 2 and len(b._value.shape) == 2
+            and len(g._value.shape) == 2 and a._dtype is b._dtype is g._dtype):
+        def mm(x, y, adjoint_a=False, adjoint_b=False):
+            return execute(MatMul, (x, y), {"transpose_a": adjoint_a, "transpose_b": adjoint_b})
+        return mm
+    return matmul
+
+
 def _products(a, b, g, ta, tb, skip=()):
     """(da, db) for out = op(a) @ op(b), where op is the adjoint when ta/tb is set; an input
     whose index is in `skip` (no gradient needed) gets None, and its product is not run."""
-    from featherflow._src.api.linalg_ops import matmul  # noqa: PLC0415
+    matmul = _matmul_fn(a, b, g)
 
     want_a, want_b = 0 not in skip, 1 not in skip
     da = db = None
