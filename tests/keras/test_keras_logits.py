@@ -57,3 +57,22 @@ def test_logits_cache_entry_dies_with_output():
     assert key in act._LOGITS
     del p
     assert key not in act._LOGITS
+
+
+def test_losses_cleared_by_next_top_level_call_only_for_own_layers():
+    # The entry call skips the sublayer walk when no layer holds losses; a layer outside the
+    # called model keeps its losses until its own next call.
+    class AddsLoss(tf.keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(tf.reduce_sum(x))
+            return x
+    inner, outer = AddsLoss(), AddsLoss()
+    m = tf.keras.Sequential([tf.keras.Input((2,)), inner])
+    x = tf.constant([[1.0, 2.0]])
+    m(x)
+    outer(x)
+    assert len(m.losses) == 1 and len(outer.losses) == 1
+    m(x)  # clears m's layers (then adds one), leaves `outer` alone
+    assert len(m.losses) == 1 and len(outer.losses) == 1
+    outer(x * 2.0)
+    assert [float(v) for v in outer.losses] == [6.0]
