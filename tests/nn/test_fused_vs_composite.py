@@ -95,6 +95,32 @@ def test_fused_equals_composite(row):
                                tf.convert_to_tensor(gb).numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_relu_grad_equals_composite_to_second_order():
+    # Relu's gradient is the fused ReluGrad op; compare first and second derivatives (through
+    # ReluGrad's own gradient) with the composite grad * (x > 0).
+    x = _x()
+    u = tf.constant(np.random.default_rng(2).standard_normal((4, 5)))
+    with tf.GradientTape(persistent=True) as outer:
+        outer.watch([x, u])
+        with tf.GradientTape(persistent=True) as inner:
+            inner.watch(x)
+            y = tf.nn.relu(x) * tf.nn.relu(x)
+        fused = inner.gradient(y, x, output_gradients=u)
+        composite = 2.0 * tf.maximum(x, 0.0) * u * tf.cast(x > 0, x.dtype)
+    np.testing.assert_allclose(fused.numpy(), composite.numpy(), rtol=1e-12)
+    for src in (x, u):
+        np.testing.assert_allclose(outer.gradient(fused, src).numpy(),
+                                   outer.gradient(composite, src).numpy(), rtol=1e-12)
+
+
+def test_relu_grad_op_dtype_and_nan():
+    g = tf.constant([np.nan, 1.0, 2.0], tf.float32)
+    f = tf.constant([-1.0, 0.0, 3.0], tf.float32)
+    out = tf.raw_ops.ReluGrad(gradients=g, features=f)
+    assert out.dtype == tf.float32
+    np.testing.assert_array_equal(out.numpy(), np.float32([np.nan, 0.0, 2.0]))
+
+
 @pytest.mark.parametrize("how", ["sum", "max"])
 def test_segment_primitives_equal_composite(how):
     x = tf.constant(np.random.default_rng(5).standard_normal((5, 3)))

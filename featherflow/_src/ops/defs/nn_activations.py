@@ -49,8 +49,27 @@ def Relu(xp, x):
 
 @register_gradient("Relu")
 def _relu_grad(op, grad):
-    y = op.outputs[0]
-    return [grad * _mask(_tf().greater(y, 0), grad.dtype)]
+    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
+
+    # One fused op (TF's ReluGrad) instead of greater + cast + multiply: one pass, no temporaries
+    # as tensors. y > 0 exactly where x > 0.
+    return [execute(ReluGrad, (grad, op.outputs[0]), {})]
+
+
+@primitive("ReluGrad", dtypes=REAL, out_dtype="same")
+def ReluGrad(xp, gradients, features):
+    """gradients * (features > 0), as TF's kernel (a NaN gradient stays NaN where features <= 0).
+    The features broadcast from the right, so a leading (Jacobian batch) axis on `gradients`
+    works."""
+    return xp.multiply(gradients, features > 0)
+
+
+@register_gradient("ReluGrad")
+def _relu_grad_grad(op, grad):
+    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
+
+    features = op.inputs[1]
+    return [execute(ReluGrad, (grad, features), {}), _tf().zeros_like(features)]
 
 
 @primitive("Relu6", dtypes=REAL, out_dtype="same")
