@@ -91,16 +91,21 @@ def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
     x = _up(xp, features)
     labels = xp.asarray(labels)
     classes = x.shape[-1]
-    bad = (labels < 0) | (labels >= classes)
-    if labels.size and bool(xp.any(bad)):
+    # Two reductions decide the common (valid) case; the message's details only when invalid.
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        bad = (labels < 0) | (labels >= classes)
         first = int(labels.reshape(-1)[int(xp.argmax(bad.reshape(-1)))])
         values = " ".join(str(int(v)) for v in labels.reshape(-1).tolist())
         raise ValueError(f"Received a label value of {first} which is outside the valid range "
                          f"of [0, {classes}).  Label values: {values}")
     if x.size == 0:
         return _down(xp.zeros(labels.shape, x.dtype), xp.asarray(features))
-    picked = xp.take_along_axis(_log_softmax(xp, x, -1), labels[..., None].astype(xp.intp), -1)
-    return _down(0.0 - picked[..., 0], xp.asarray(features))  # 0 - p: no -0.0 for p == 0
+    # lse - shifted[label]: the same float operations as -(log_softmax[label]) (a - b is exactly
+    # -(b - a)), without forming the whole log_softmax; never -0.0.
+    s = x - xp.max(x, axis=-1, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(s), axis=-1))
+    picked = xp.take_along_axis(s, labels[..., None].astype(xp.intp), -1)[..., 0]
+    return _down(lse - picked, xp.asarray(features))
 
 
 @register_gradient("SparseSoftmaxCrossEntropyWithLogits")
