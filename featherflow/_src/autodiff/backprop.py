@@ -177,49 +177,50 @@ def _zeros(t, batch):
 
 
 def path(tape, source_ids):
-    """The tape's nodes on a path from a source, in recording order, each with the indices of
-    its inputs that need no gradient (off every path, or of a non-trainable dtype).
+    """(the recorded nodes on a path from a source, in recording order; the ids reached from
+    the sources). An input of a node needs a gradient when it was reached and its dtype is
+    trainable (see `_skip`).
 
-    When the sources include everything the tape watched directly, that is every node with
-    the skip it was recorded with (see tape._record); otherwise the walk below recomputes it.
+    Every node was recorded because an input was watched, so when the sources include all
+    that the tape watched directly, every node is on a path and what was reached is what the
+    tape watched (only outputs of a non-trainable dtype are missing, and those are skipped
+    anyway): no walk is needed.
     """
-    if tape._exact:
-        for r in tape._roots:
-            if r not in source_ids:
-                break
-        else:
-            return tape._nodes
-    return _on_path(tape._nodes, source_ids)
+    watched = tape._watched
+    for r in tape._roots:
+        if r not in source_ids:
+            return _on_path(tape._nodes, source_ids)
+    return tape._nodes, watched
 
 
 def _on_path(nodes, source_ids):
-    """`path` for a subset of the sources. Nodes are recorded in execution order, so all of a
-    node's inputs were reached (or not) before it is looked at: its skip set is final when it
-    is computed."""
+    """`path` for sources that leave out some of what the tape watched. Nodes are recorded in
+    execution order, so a node's inputs were reached (or not) before it is looked at."""
     reach = set(source_ids)
     add = reach.add
     out = []
     for node in nodes:
-        inputs = node[1]
-        if len(inputs) == 1:
-            t = inputs[0]
-            if id(t) not in reach:
-                continue
-            skip = () if t._dtype._bit & _TRAINABLE_MASK else (0,)
+        for t in node[1]:
+            if id(t) in reach:
+                break
         else:
-            for t in inputs:
-                if id(t) in reach:
-                    break
-            else:
-                continue
-            skip = ()
-            for i, t in enumerate(inputs):
-                if id(t) not in reach or not t._dtype._bit & _TRAINABLE_MASK:
-                    skip += (i,)
-        out.append(node if skip == node[4] else node[:4] + (skip,))
+            continue
+        out.append(node)
         for o in node[3]:
             add(id(o))
-    return out
+    return out, reach
+
+
+def _skip(inputs, reach):
+    """The indices of `inputs` that need no gradient (TF's skip_input_indices): off every path
+    from a source, or of a dtype without gradients."""
+    skip = ()
+    i = 0
+    for t in inputs:
+        if id(t) not in reach or not t._dtype._bit & _TRAINABLE_MASK:
+            skip += (i,)
+        i += 1
+    return skip
 
 
 def _upstream(op, outputs, grads, source_ids, batch):
@@ -252,9 +253,9 @@ def _upstream(op, outputs, grads, source_ids, batch):
     return upstream
 
 
-def backward(nodes, seeds, source_ids, batch=None):
-    """Walks `nodes` (`path(...)`) in reverse from `seeds` ({id: [grad]}); returns {id: [grad]}
-    for sources.
+def backward(nodes, seeds, source_ids, reach, batch=None):
+    """Walks `nodes` in reverse from `seeds` ({id: [grad]}); returns {id: [grad]} for sources.
+    `nodes` and `reach` come from `path`.
 
     `batch` is the size of a leading batch axis carried by every gradient (vectorized
     Jacobians), or None.
@@ -262,7 +263,7 @@ def backward(nodes, seeds, source_ids, batch=None):
     grads = seeds
     pop = grads.pop
     sparse_ok = grad_util.SPARSE_OK
-    for op, inputs, attrs, outputs, skip in reversed(nodes):
+    for op, inputs, attrs, outputs in reversed(nodes):
         if len(outputs) == 1:  # the common case, inlined
             key = id(outputs[0])
             if key in source_ids:
@@ -278,6 +279,10 @@ def backward(nodes, seeds, source_ids, batch=None):
             g = gl[0] if len(gl) == 1 else aggregate(gl)
             if type(g) is not _ET and op.name not in sparse_ok and _is_slices(g):
                 g = _densify(g)
+            if len(inputs) == 1:  # reached, or the node would not be on the path
+                skip = () if inputs[0]._dtype._bit & _TRAINABLE_MASK else (0,)
+            else:
+                skip = _skip(inputs, reach)
             if op.name in _PASS_THROUGH:  # identity gradient: no call, no OpView
                 if not skip:
                     key = id(inputs[0])
@@ -293,6 +298,7 @@ def backward(nodes, seeds, source_ids, batch=None):
             upstream = _upstream(op, outputs, grads, source_ids, batch)
             if upstream is None:
                 continue
+            skip = _skip(inputs, reach)
             in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), *upstream)
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
@@ -386,7 +392,8 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
         else:
             gl.append(g)
     source_ids = _source_ids(tape, tracked)
-    grads = backward(path(tape, source_ids), seeds, source_ids)
+    nodes, reach = path(tape, source_ids)
+    grads = backward(nodes, seeds, source_ids, reach)
     result = []
     for s, tr in zip(flat_sources, tracked):
         gl = grads.get(id(tr))
@@ -404,7 +411,7 @@ def _batchable(nodes, target_id):
     """True when every op between the sources and the target (on `nodes`, a `path`) has a
     gradient that takes a leading batch axis (grad_util.BATCHABLE)."""
     needed = {target_id}
-    for op, inputs, _attrs, outputs, _skip in reversed(nodes):
+    for op, inputs, _attrs, outputs in reversed(nodes):
         if any(id(o) in needed for o in outputs):
             if op.name not in grad_util.BATCHABLE:
                 return False
@@ -429,13 +436,14 @@ def _jacobian_flat(tape, y, tracked, vectorize, host_seeds):
     source_ids = _source_ids(tape, tracked)
     if y._dtype not in TRAINABLE or n == 0:
         return [None] * len(tracked)
-    nodes = list(path(tape, source_ids))  # a persistent tape may record while we walk
+    nodes, reach = path(tape, source_ids)
+    nodes = list(nodes)  # a persistent tape may record while we walk
     if vectorize and _batchable(nodes, id(y)):
-        grads = backward(nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, batch=n)
+        grads = backward(nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, reach, batch=n)
         return [_densify(aggregate(grads[id(s)])) if id(s) in grads else None for s in tracked]
     rows = [[] for _ in tracked]
     for k in range(n):
-        grads = backward(nodes, {id(y): [_seed(host_seeds[k], y)]}, source_ids)
+        grads = backward(nodes, {id(y): [_seed(host_seeds[k], y)]}, source_ids, reach)
         for j, s in enumerate(tracked):
             gl = grads.get(id(s))
             rows[j].append(None if gl is None else _densify(aggregate(gl)))

@@ -25,7 +25,6 @@ _LOG = logging.getLogger("featherflow")
 # Only these dtypes carry gradients: an op whose outputs are all integer/bool ends a path.
 TRAINABLE = frozenset(_dt.FLOATS + _dt.COMPLEX + (_dt.resource, _dt.variant))
 _TRAINABLE_MASK = sum(d._bit for d in TRAINABLE)  # one AND per output in the recorder
-_RESOURCE = _dt.resource
 _NO_VARIABLES = types.MappingProxyType({})  # a tape's watched variables before first use
 
 USED_MSG = ("A non-persistent GradientTape can only be used to compute one set of gradients "
@@ -38,13 +37,8 @@ _INSIDE_MSG = ("Calling GradientTape.gradient on a persistent tape inside its co
 
 
 def _record(op, inputs, attrs, outputs):
-    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`.
-
-    A node is `(op, inputs, attrs, outputs, skip)`; `skip` holds the indices of the inputs the
-    tape does not trace (unwatched, or of a dtype without gradients), i.e. the op's
-    `skip_input_indices` when the gradient's sources are all the tape watched (see
-    `backprop.path`)."""
-    outs = None
+    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`."""
+    node = None
     for tape in _THREAD.tapes:
         w = tape._watched
         for t in inputs:
@@ -52,7 +46,7 @@ def _record(op, inputs, attrs, outputs):
                 break
         else:
             continue
-        if outs is None:
+        if node is None:
             if len(outputs) == 1:  # the common case, without a list comprehension
                 if not outputs[0]._dtype._bit & _TRAINABLE_MASK:
                     return
@@ -61,25 +55,10 @@ def _record(op, inputs, attrs, outputs):
                 outs = [o for o in outputs if o._dtype._bit & _TRAINABLE_MASK]
                 if not outs:
                     return
-            if type(inputs) is not tuple:  # dispatch passes tuples: no copy then
-                inputs = tuple(inputs)
-            if type(outputs) is not tuple:
-                outputs = tuple(outputs)
-        if len(inputs) == 1:  # watched, or the loop above would have gone on
-            skip = () if inputs[0]._dtype._bit & _TRAINABLE_MASK else (0,)
-        else:
-            skip = ()
-            i = 0
-            for t in inputs:
-                if id(t) not in w:
-                    skip += (i,)
-                    if t._dtype is _RESOURCE:
-                        # A variable watched later would make this skip stale (see watch()).
-                        tape._exact = False
-                elif not t._dtype._bit & _TRAINABLE_MASK:
-                    skip += (i,)
-                i += 1
-        tape._nodes.append((op, inputs, attrs, outputs, skip))
+            # dispatch passes tuples: no copies then.
+            node = (op, inputs if type(inputs) is tuple else tuple(inputs), attrs,
+                    outputs if type(outputs) is tuple else tuple(outputs))
+        tape._nodes.append(node)
         for o in outs:
             w[id(o)] = o
 
@@ -155,16 +134,12 @@ class GradientTape:
         self._nodes = self._watched = None
         self._variables = _NO_VARIABLES
         self._roots = ()
-        self._exact = True
 
     def _clear(self):
         self._nodes = []
         self._watched = {}       # id(tensor) -> tensor: watched sources and recorded outputs
         self._variables = {}     # id(variable) -> variable, in watch order
         self._roots = []         # ids of what was watched directly (tensors, variable handles)
-        # True while every node's recorded `skip` is what a walk from all the roots would
-        # compute: no tensor became watched after a node consuming it was recorded.
-        self._exact = True
 
     # -- context --------------------------------------------------------------------------
     def __enter__(self):
@@ -221,8 +196,6 @@ class GradientTape:
                 _LOG.warning("The dtype of the watched tensor must be floating (e.g. "
                              "tf.float32), got %r", t._dtype)
             if id(t) not in self._watched:
-                if self._nodes:
-                    self._exact = False  # a recorded node may have consumed it unwatched
                 self._watched[id(t)] = t
                 self._roots.append(id(t))
 
@@ -233,8 +206,6 @@ class GradientTape:
             self._variables[id(variable)] = variable
             handle = variable.handle
             self._watched[id(handle)] = handle
-            # Handles are read by single-input ops, recorded only once watched; `_record`
-            # clears `_exact` where a multi-input op consumed an unwatched handle.
             self._roots.append(id(handle))
 
     def watched_variables(self):
