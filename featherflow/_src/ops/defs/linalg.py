@@ -31,14 +31,14 @@ def _no_kernel_check(op_name):
 
 
 def _mm(xp, a, b):
-    if a.dtype in _HALF:
+    if a.dtype.itemsize == 2 and a.dtype in _HALF:
         # NOTE: accumulate half types in float32 (TF does; NumPy's float16 matmul is also slow).
         return xp.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     return xp.matmul(a, b)
 
 
 def _matmul(xp, a, b, transpose_a=False, transpose_b=False):
-    sa, sb = xp.shape(a), xp.shape(b)
+    sa, sb = a.shape, b.shape  # arrays (or NumPy scalars, which have a shape too)
     if len(sa) != 2 or len(sb) != 2:
         raise ValueError(f"In[0] and In[1] has different ndims: {_dims(sa)} vs. {_dims(sb)}"
                          if len(sa) != len(sb) else

@@ -7,22 +7,23 @@ input's shape. Inputs in `op.skip_input_indices` (not needed by the walk) are no
 from __future__ import annotations
 
 from featherflow._src.ops.defs.grad_util import sum_to
+from featherflow._src.ops.defs.linalg import MatMul as _MatMul
+from featherflow._src.ops.dispatch import execute as _execute
 from featherflow._src.ops.registry import register_gradient
+
+
+def _real_mm(x, y, adjoint_a=False, adjoint_b=False):
+    return _execute(_MatMul, (x, y), {"transpose_a": adjoint_a, "transpose_b": adjoint_b})
 
 
 def _matmul_fn(a, b, g):
     """`matmul(x, y, adjoint_a=, adjoint_b=)` for the products below. For real matrices it runs
     MatMul with its transpose attrs directly (what the public function would, minus its argument
     handling and conj no-ops): no transpose is materialised, BLAS reads the strides."""
-    from featherflow._src.api.linalg_ops import matmul  # noqa: PLC0415
-    from featherflow._src.ops.defs.linalg import MatMul  # noqa: PLC0415
-    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
-
     if (not a._dtype.is_complex and len(a._value.shape) == 2 and len(b._value.shape) == 2
             and len(g._value.shape) == 2 and a._dtype is b._dtype is g._dtype):
-        def mm(x, y, adjoint_a=False, adjoint_b=False):
-            return execute(MatMul, (x, y), {"transpose_a": adjoint_a, "transpose_b": adjoint_b})
-        return mm
+        return _real_mm
+    from featherflow._src.api.linalg_ops import matmul  # noqa: PLC0415
     return matmul
 
 
