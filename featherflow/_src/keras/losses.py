@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
+
 from featherflow._src.framework.device_scope import name_scope as _name_scope
 from featherflow._src.keras import _lossops as ops
 from featherflow._src.keras import loss_functions as F
@@ -69,6 +71,12 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
             divisor = ops.cast(ops.reduce_sum(sample_weight), loss.dtype)
+        elif None not in tuple(values.shape):
+            # The element count is static here: the int32 product cast to the loss dtype, as
+            # cast(reduce_prod(shape(values))) gives, without three ops per step. A Python
+            # number (exactly that value) takes the loss's dtype and device.
+            count = np.prod(tuple(values.shape), dtype=np.int32)
+            divisor = np.asarray(count).astype(loss.dtype.as_numpy_dtype).item()
         else:
             divisor = ops.cast(ops.reduce_prod(ops.shape(values)), loss.dtype)
         loss = ops.divide_no_nan(loss, divisor)
