@@ -36,8 +36,8 @@ class OpDef:
     """
 
     __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "grad",
-                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype", "quiet",
-                 "same_out")
+                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype",
+                 "quiet", "same_out")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
                  differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
