@@ -347,7 +347,11 @@ def _source_ids(tape, tracked):
     """Ids of the sources the tape traced: watched, or produced by a recorded op. Like
     TensorFlow, an unwatched tensor gets no gradient even where a recorded op consumed it."""
     watched = tape._watched
-    return {id(s) for s in tracked if id(s) in watched}
+    ids = set()
+    for s in tracked:  # a loop, not a set comprehension: usually one source
+        if id(s) in watched:
+            ids.add(id(s))
+    return ids
 
 
 def _ones_like(t):
@@ -356,7 +360,7 @@ def _ones_like(t):
     v = t._value
     dev = t._device
     if type(v) is not _ndarray and dev.direct and dev.backend.name == "numpy":
-        one = v.dtype.type(1)
+        one = type(v)(1)  # a NumPy scalar type
         return _make(one, t._dtype, dev, one.itemsize)
     return _execute(_ONES_LIKE, (t,))
 

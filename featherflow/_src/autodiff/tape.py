@@ -157,7 +157,13 @@ class GradientTape:
     def __exit__(self, exc_type, exc, tb):
         if self._recording:
             self._recording = False
-            _pop(self)
+            th = _THREAD
+            tapes = th.tapes
+            if tapes and tapes[-1] is self:  # _pop's common case, inlined
+                th.tapes = tapes = tapes[:-1]
+                th.plain = th.device_spec is None and not tapes
+            else:
+                _pop(self)
         return False
 
     @contextlib.contextmanager
