@@ -44,7 +44,7 @@ from featherflow._src.api.math_ops import (
     sqrt as sqrt, square as square, subtract as subtract, tan as tan, tanh as tanh,
     truediv as truediv, truncatediv as truncatediv, truncatemod as truncatemod)
 
-# -- math (reductions, matmul, ...) [math helper] ------------------------------------------------
+# -- math (reductions, matmul, ...) ------------------------------------------------
 from featherflow._src.api.reduce_ops import (
     reduce_all as reduce_all, reduce_any as reduce_any, reduce_max as reduce_max,
     reduce_mean as reduce_mean, reduce_min as reduce_min, reduce_prod as reduce_prod,
@@ -58,7 +58,7 @@ from featherflow._src.api.linalg_ops import (
 from featherflow import linalg as linalg
 from featherflow import bitwise as bitwise
 
-# -- array ops and creation [array helper] ------------------------------------------------------
+# -- array ops and creation ------------------------------------------------------
 from featherflow._src.api.array_ops import (
     broadcast_to as broadcast_to, expand_dims as expand_dims, fill as fill, identity as identity,
     ones as ones, ones_like as ones_like, rank as rank, reshape as reshape, shape as shape,
@@ -78,7 +78,7 @@ from featherflow._src.api.indexing_ops import (
     unique_with_counts as unique_with_counts)
 newaxis = None
 
-# -- random, nest, name scopes, IndexedSlices, config, device [runtime helper] -----------------
+# -- random, nest, name scopes, IndexedSlices, config, device -----------------
 from featherflow._src.framework.device_scope import device as device
 from featherflow._src.framework.device_scope import name_scope as name_scope
 from featherflow import config as config
@@ -87,16 +87,16 @@ from featherflow import random as random
 from featherflow import nest as nest
 from featherflow._src.framework.indexed_slices import IndexedSlices as IndexedSlices
 
-# -- nn [nn helper] ---------------------------------------------------------------------------
+# -- nn ---------------------------------------------------------------------------
 from featherflow import nn as nn
 
-# -- variables [variable helper] ----------------------------------------------------------------
+# -- variables ----------------------------------------------------------------
 from featherflow._src.variables.variable import Variable as Variable
 from featherflow._src.variables.variable import VariableAggregation as VariableAggregation
 from featherflow._src.variables.variable import (
     VariableSynchronization as VariableSynchronization)
 
-# -- autodiff [tape helper] ---------------------------------------------------------------------
+# -- autodiff ---------------------------------------------------------------------
 from featherflow._src.autodiff.tape import GradientTape as GradientTape
 from featherflow._src.autodiff.backprop import UnconnectedGradients as UnconnectedGradients
 from featherflow._src.autodiff.custom_gradient import (
@@ -104,20 +104,20 @@ from featherflow._src.autodiff.custom_gradient import (
     no_gradient as no_gradient, stop_gradient as stop_gradient)
 from featherflow import test as test
 
-# -- conv, pooling, linalg [conv helper] ---------------------------------------------------------
+# -- conv, pooling, linalg ---------------------------------------------------------
 from featherflow._src.api.linalg_extra import norm as norm
 
-# -- modules [module helper] --------------------------------------------------------------------
+# -- modules --------------------------------------------------------------------
 from featherflow._src.module.module import Module as Module
 
-# -- data [data helper] -------------------------------------------------------------------------
+# -- data -------------------------------------------------------------------------
 from featherflow import data as data
 from featherflow._src.framework.tensor_spec import TensorSpec as TensorSpec
 
-# -- train: checkpoint files [bundle helper] ----------------------------------------------------
+# -- train: checkpoint files ----------------------------------------------------
 from featherflow import train as train
 
-# -- keras optimizers [optimizer helper] --------------------------------------------------------
+# -- keras optimizers --------------------------------------------------------
 from featherflow import keras as keras
 from featherflow.keras import optimizers as optimizers
 

@@ -1,9 +1,9 @@
 """tf.linalg."""
 # ruff: noqa: F401
-# -- products [math helper] ---------------------------------------------------------------------
+# -- products ---------------------------------------------------------------------
 from featherflow._src.api.linalg_ops import (
     einsum as einsum, matmul as matmul, tensordot as tensordot)
-# -- decompositions, inverses, ... [linalg helper] ----------------------------------------------
+# -- decompositions, inverses, ... ----------------------------------------------
 from featherflow._src.api.linalg_extra import (
     cholesky as cholesky, det as det, diag as diag, diag_part as diag_part, inv as inv,
     norm as norm, solve as solve, tensor_diag as tensor_diag,

@@ -17,7 +17,7 @@ from featherflow._src.api.math_ops import (
     sqrt as sqrt, square as square, squared_difference as squared_difference,
     subtract as subtract, tan as tan, tanh as tanh, truediv as truediv,
     truncatediv as truncatediv, truncatemod as truncatemod, xdivy as xdivy, xlogy as xlogy)
-# -- reductions, matmul, cumsum, ... [math helper] ----------------------------------------------
+# -- reductions, matmul, cumsum, ... ----------------------------------------------
 from featherflow._src.api.reduce_ops import (
     reduce_all as reduce_all, reduce_any as reduce_any, reduce_max as reduce_max,
     reduce_mean as reduce_mean, reduce_min as reduce_min, reduce_prod as reduce_prod,
@@ -28,7 +28,7 @@ from featherflow._src.api.reduce_ops import (
     reduce_logsumexp as reduce_logsumexp, reduce_std as reduce_std,
     reduce_variance as reduce_variance)
 from featherflow._src.api.sort_ops import top_k as top_k
-# -- segment reductions, softmax aliases [nn helper] --------------------------------------------
+# -- segment reductions, softmax aliases --------------------------------------------
 from featherflow._src.api.nn_ops import (
     l2_normalize as l2_normalize, log_softmax as log_softmax, softmax as softmax,
     softplus as softplus, softsign as softsign)

@@ -1,6 +1,6 @@
 """tf.nn."""
 # ruff: noqa: F401
-# -- activations, losses, normalization, lookup [nn helper] --------------------------------------
+# -- activations, losses, normalization, lookup --------------------------------------
 from featherflow._src.api.nn_ops import (
     batch_normalization as batch_normalization, bias_add as bias_add, dropout as dropout,
     elu as elu, embedding_lookup as embedding_lookup, gelu as gelu, l2_loss as l2_loss,
@@ -12,7 +12,7 @@ from featherflow._src.api.nn_ops import (
     sparse_softmax_cross_entropy_with_logits as sparse_softmax_cross_entropy_with_logits,
     swish as swish, tanh as tanh)
 
-# -- conv and pooling [conv helper] ---------------------------------------------------------------
+# -- conv and pooling ---------------------------------------------------------------
 from featherflow._src.api.nn_conv import (
     avg_pool as avg_pool, avg_pool1d as avg_pool1d, avg_pool2d as avg_pool2d, conv1d as conv1d,
     conv2d as conv2d, conv2d_transpose as conv2d_transpose,

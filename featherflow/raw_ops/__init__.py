@@ -10,7 +10,7 @@ np.float32(3.0)
 from featherflow._src.ops.raw import make_raw_op as _make
 from featherflow._src.ops.registry import REGISTRY as _REGISTRY
 
-# -- optimizer update primitives: importing registers them [training-ops helper] --
+# -- optimizer update primitives: importing registers them --
 from featherflow._src.ops.defs import training_ops_multi as _training_multi  # noqa: F401,E402
 from featherflow._src.ops.defs import training_ops_sparse as _training_sparse  # noqa: F401,E402
 

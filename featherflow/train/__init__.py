@@ -1,10 +1,10 @@
 """tf.train: checkpoints and training utilities (re-exports only)."""
 
-# -- checkpoint files: safetensors [bundle helper] ----------------------------------------------
+# -- checkpoint files: safetensors ----------------------------------------------
 from featherflow._src.train.safetensors import load_safetensors as load_safetensors
 from featherflow._src.train.safetensors import save_safetensors as save_safetensors
 
-# -- object-based checkpoints [checkpoint helper] -----------------------------------------------
+# -- object-based checkpoints -----------------------------------------------
 from featherflow._src.train.checkpoint import Checkpoint as Checkpoint
 from featherflow._src.train.checkpoint import CheckpointOptions as CheckpointOptions
 from featherflow._src.train.manager import CheckpointManager as CheckpointManager
