@@ -113,6 +113,39 @@ def test_relu_grad_equals_composite_to_second_order():
                                    outer.gradient(composite, src).numpy(), rtol=1e-12)
 
 
+def test_sparse_xent_grad_equals_composite_to_second_order():
+    # The gradient runs the fused SparseSoftmaxCrossEntropyBackprop op (softmax - one_hot);
+    # its own gradient (second order) must match the composite's.
+    x = _x()
+    u = tf.constant(np.random.default_rng(4).standard_normal(4))
+    onehot = tf.one_hot(LABELS, 5, dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as outer:
+        outer.watch([x, u])
+        with tf.GradientTape(persistent=True) as inner:
+            inner.watch(x)
+            fused = tf.nn.sparse_softmax_cross_entropy_with_logits(LABELS, x)
+            composite = -tf.reduce_sum(onehot * (x - _lse(x, -1)), axis=-1)
+        ga = inner.gradient(fused, x, output_gradients=u)
+        gb = inner.gradient(composite, x, output_gradients=u)
+        sa, sb = tf.reduce_sum(ga * ga * x), tf.reduce_sum(gb * gb * x)
+    np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-12, atol=1e-15)
+    for src in (x, u):
+        np.testing.assert_allclose(outer.gradient(sa, src).numpy(),
+                                   outer.gradient(sb, src).numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sparse_xent_backprop_op_dtype(dtype):
+    z = np.random.default_rng(0).standard_normal((3, 4)).astype(dtype)
+    out = tf.raw_ops.SparseSoftmaxCrossEntropyBackprop(logits=tf.constant(z),
+                                                        labels=tf.constant([1, 0, 3]))
+    assert out.dtype == tf.as_dtype(dtype)
+    e = np.exp(z.astype(np.float64) - z.max(-1, keepdims=True))
+    want = e / e.sum(-1, keepdims=True) - np.eye(4)[[1, 0, 3]]
+    tol = 1e-3 if dtype == "float16" else 1e-7
+    np.testing.assert_allclose(out.numpy().astype(np.float64), want, rtol=tol, atol=tol)
+
+
 def test_relu_grad_op_dtype_and_nan():
     g = tf.constant([np.nan, 1.0, 2.0], tf.float32)
     f = tf.constant([-1.0, 0.0, 3.0], tf.float32)

@@ -111,14 +111,40 @@ def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
 
 @register_gradient("SparseSoftmaxCrossEntropyWithLogits")
 def _sparse_softmax_ce_grad(op, grad):
-    tf = _tf()
+    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
+
     logits, labels = op.inputs
-    classes = logits.shape[-1]
-    onehot = tf.one_hot(labels, classes, dtype=logits.dtype)
-    return [tf.expand_dims(grad, -1) * (tf.nn.softmax(logits) - onehot), None]
+    backprop = execute(SparseSoftmaxCrossEntropyBackprop, (logits, labels), {})
+    return [_tf().expand_dims(grad, -1) * backprop, None]
+
+
+@primitive("SparseSoftmaxCrossEntropyBackprop", dtypes=FLOATS, same_dtype=0, out_dtype="same")
+def SparseSoftmaxCrossEntropyBackprop(xp, logits, labels):
+    """softmax(logits) - one_hot(labels): d(loss)/d(logits) of the sparse cross-entropy.
+
+    NOTE: not a TensorFlow raw op (TF's SparseSoftmaxCrossEntropyWithLogits returns this as a
+    second output); one pass here instead of one_hot + softmax + subtract. The labels were
+    checked by the forward op."""
+    x = _up(xp, logits)
+    labels = xp.asarray(labels)
+    if x.size == 0:
+        return _down(xp.zeros(x.shape, x.dtype), xp.asarray(logits))
+    e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
+    e /= xp.sum(e, axis=-1, keepdims=True)
+    rows = e.reshape(-1, x.shape[-1])
+    rows[xp.arange(rows.shape[0]), labels.reshape(-1)] -= 1
+    return _down(e, xp.asarray(logits))
+
+
+@register_gradient("SparseSoftmaxCrossEntropyBackprop")
+def _sparse_backprop_grad(op, grad):
+    # backprop = softmax(x) - onehot: its derivative is softmax's, (g - sum(g * s)) * s.
+    tf = _tf()
+    s = tf.nn.softmax(op.inputs[0])
+    return [(grad - tf.reduce_sum(grad * s, axis=-1, keepdims=True)) * s, None]
 
 
 # The gradients broadcast `grad` from the right (the class axis is a negative index), so they
 # accept a leading batch axis (vectorized Jacobians).
 batchable("SigmoidCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits",
-          "SparseSoftmaxCrossEntropyWithLogits")
+          "SparseSoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyBackprop")
