@@ -1,8 +1,11 @@
 """tf.keras.callbacks (re-exports only)."""
 # ruff: noqa: F401
 from featherflow._src.keras.callbacks import (
-    CSVLogger as CSVLogger, Callback as Callback, CallbackList as CallbackList,
-    EarlyStopping as EarlyStopping, History as History, LambdaCallback as LambdaCallback,
-    LearningRateScheduler as LearningRateScheduler, ModelCheckpoint as ModelCheckpoint,
-    ProgbarLogger as ProgbarLogger, ReduceLROnPlateau as ReduceLROnPlateau,
+    Callback as Callback, CallbackList as CallbackList, History as History,
+    LambdaCallback as LambdaCallback, ProgbarLogger as ProgbarLogger,
     TerminateOnNaN as TerminateOnNaN)
+from featherflow._src.keras.callbacks_files import (
+    CSVLogger as CSVLogger, ModelCheckpoint as ModelCheckpoint)
+from featherflow._src.keras.callbacks_monitor import (
+    EarlyStopping as EarlyStopping, LearningRateScheduler as LearningRateScheduler,
+    ReduceLROnPlateau as ReduceLROnPlateau)
