@@ -307,7 +307,7 @@ class Checkpoint:
         """Restores from `save_path` without creating `save_counter`; returns a status."""
         from featherflow._src.framework import errors  # noqa: PLC0415
         from featherflow._src.train import restore as _restore  # noqa: PLC0415
-        from featherflow._src.train.bundle import BundleReader  # noqa: PLC0415
+        from featherflow._src.train.bundle_reader import BundleReader  # noqa: PLC0415
 
         del options
         if save_path is None:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from featherflow._src.framework import errors
-from featherflow._src.train.bundle import BundleReader
+from featherflow._src.train.bundle_reader import BundleReader
 
 
 def resolve_prefix(path: str) -> str:

@@ -5,7 +5,7 @@ import os
 
 from featherflow._src.framework import errors
 from featherflow._src.train import state as _state
-from featherflow._src.train.bundle import BundleReader
+from featherflow._src.train.bundle_reader import BundleReader
 
 
 def _prefix(ckpt_dir_or_file) -> str:

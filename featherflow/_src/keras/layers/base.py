@@ -86,6 +86,9 @@ def get_mask(tensor):
 from featherflow._src.keras.layers.spec import (  # noqa: E402,F401 - re-exported here
     _AGGREGATIONS, DTypePolicy, InputSpec, KerasVariable, _policy, _shape_of,
     assert_input_compatibility)
+from featherflow._src.keras.layers.layer_losses import LayerLossesMixin, _losses_kept  # noqa: E402
+from featherflow._src.keras.layers.structure import (  # noqa: E402
+    _first_dim_unknown, _map, _map_shapes, _shapes_to_tensors, _walk_shapes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,7 +116,7 @@ def _numeric_list(x):
         isinstance(v, (int, float, bool, np.generic)) or _numeric_list(v) for v in x)
 
 
-class Layer(Module):
+class Layer(LayerLossesMixin, Module):
     """The base class of Keras layers: a tf.Module with build-on-first-call and Keras' weights.
 
     >>> import featherflow as tf
@@ -376,38 +379,6 @@ class Layer(Module):
     def _all_own(self):
         return self._trainable_variables + self._non_trainable_variables
 
-    # -- losses ------------------------------------------------------------------------------
-    def add_loss(self, loss):
-        """Adds a scalar loss (tensor or value) to `losses` until the next top-level call."""
-        tf = _tf()
-        for _, item in _walk.flatten_with_paths(loss):
-            self._losses.append(item if callable(item) else tf.convert_to_tensor(item))
-        if self._losses:
-            _WITH_LOSSES.add(self)
-
-    def _own_losses(self):
-        out = [x() if callable(x) else x for x in self._losses]
-        out.extend(reg(v) for v, reg in self._regularized)
-        return out
-
-    @property
-    def losses(self):
-        """Losses added with `add_loss`, then weight-regularizer losses, own first."""
-        out = []
-        for layer in self._flatten_layers():
-            out.extend(layer._own_losses())
-        return out
-
-    def _clear_losses(self):
-        # NOTE: only layers in _WITH_LOSSES can hold losses; when it is empty (no add_loss since
-        # the last clear) there is nothing to clear and the sublayer walk is skipped.
-        if not _WITH_LOSSES:
-            return
-        for layer in self._flatten_layers():
-            if layer._losses:
-                layer._losses = []
-            _WITH_LOSSES.discard(layer)
-
     # -- dtypes ------------------------------------------------------------------------------
     dtype_policy = property(lambda self: self._dtype_policy)
     dtype = property(lambda self: self._dtype_policy.variable_dtype)
@@ -581,27 +552,6 @@ class Layer(Module):
         return int(sum(np.prod(v.shape) for v in self.weights))
 
 
-# Layers whose `_losses` may be non-empty (weakly held): the top-level call clears losses only
-# when some layer has any.
-_WITH_LOSSES = weakref.WeakSet()
-
-
-class _losses_kept:
-    """Dummy calls (shape inference) must not replace losses the user already sees."""
-
-    def __init__(self, layer):
-        self.layer = layer
-
-    def __enter__(self):
-        self.saved = [(lay, list(lay._losses)) for lay in self.layer._flatten_layers()]
-
-    def __exit__(self, *exc):
-        for lay, losses in self.saved:
-            lay._losses = losses
-            if losses:
-                _WITH_LOSSES.add(lay)
-
-
 def _wrap_build(build):
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
@@ -621,52 +571,6 @@ def _wrap_build(build):
         return out
     wrapper._keras_wrapped = True
     return wrapper
-
-
-def _map(fn, structure):
-    if isinstance(structure, dict):
-        return type(structure)((k, _map(fn, v)) for k, v in structure.items())
-    if isinstance(structure, tuple) and hasattr(structure, "_fields"):
-        return type(structure)(*(_map(fn, v) for v in structure))
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(fn, v) for v in structure)
-    return fn(structure)
-
-
-def _is_shape(x):
-    return isinstance(x, tuple) and all(d is None or isinstance(d, int) for d in x)
-
-
-def _map_shapes(fn, shapes):
-    if _is_shape(shapes):
-        return fn(shapes)
-    if isinstance(shapes, (list, tuple)):
-        return type(shapes)(_map_shapes(fn, s) for s in shapes)
-    if isinstance(shapes, dict):
-        return {k: _map_shapes(fn, v) for k, v in shapes.items()}
-    return fn(tuple(shapes))
-
-
-def _walk_shapes(x):
-    """Shapes of a (nested) input as tuples (None for unknown dims), for `build`."""
-    if x is None:
-        return None
-    if isinstance(x, dict):
-        return {k: _walk_shapes(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_walk_shapes(v) for v in x]
-    return _shape_of(x)
-
-
-def _shapes_to_tensors(shapes, dtype):
-    if _is_shape(shapes):
-        return _kt.KerasTensor(shapes, dtype=dtype)
-    return [_shapes_to_tensors(s, dtype) for s in shapes]
-
-
-def _first_dim_unknown(x):
-    flat = [v for _, v in _walk.flatten_with_paths(x)]
-    return any(isinstance(v, _kt.KerasTensor) and v.shape and v.shape[0] is None for v in flat)
 
 
 _walk.register_module_type(Layer)
