@@ -7,10 +7,10 @@ missing files or keys.
 """
 from __future__ import annotations
 
+import math
 import os
 import struct
 import threading
-from concurrent.futures import CancelledError
 
 import numpy as np
 
@@ -24,7 +24,13 @@ from featherflow._src.train.bundle import (
 _HAS_PREADV = hasattr(os, "preadv")  # positioned reads need no lock
 
 
+_DTYPES: dict = {}  # enum -> DType, for enums already found readable
+
+
 def _readable_dtype(key: str, enum: int) -> dtypes.DType:
+    dt = _DTYPES.get(enum)
+    if dt is not None:
+        return dt
     try:
         dt = dtypes.as_dtype(enum)
     except (TypeError, KeyError):
@@ -33,6 +39,7 @@ def _readable_dtype(key: str, enum: int) -> dtypes.DType:
     if dt._name in ("resource", "variant"):
         raise errors.UnimplementedError(None, None, f"Checkpoint entry {key!r} holds a {dt.name} "
                                                     "tensor, which cannot be restored")
+    _DTYPES[enum] = dt
     return dt
 
 
@@ -183,7 +190,7 @@ class BundleReader:
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise ValueError(f"read_into({key!r}) needs a writable C-contiguous array. "
                              "Received: a strided or read-only array")
-        expected = int(np.prod(shape, dtype=object)) * dt._np.itemsize
+        expected = math.prod(shape) * dt._np.itemsize  # Python ints: no overflow
         if entry.size != expected:
             raise _data_loss(f"Checkpoint entry {key!r} stores {entry.size} bytes, but dtype "
                              f"{dt.name} and shape {list(shape)} need {expected}")
@@ -194,6 +201,19 @@ class BundleReader:
         """Reads the tensor's bytes into `raw`; their CRC32C (unmasked)."""
         self._pread(fd, memoryview(raw), entry.offset, key)
         return crc32c.value(raw)
+
+    def _fill_many(self, items, failures: list):
+        """Worker: reads and checks tensors from the shared iterator `items` until it is empty
+        or some tensor failed (then records the error in `failures`)."""
+        fill, check = self._fill, self._check_crc
+        for key, (entry, _, fd, raw) in items:
+            if failures:
+                return
+            try:
+                check(key, entry, fill(key, entry, fd, raw))
+            except BaseException as e:  # noqa: BLE001 - raised by the caller
+                failures.append(e)
+                return
 
     def _finish_numeric(self, dt, out: np.ndarray):
         if self._header.endianness == BIG and dt._np.itemsize > 1:
@@ -219,38 +239,32 @@ class BundleReader:
         # needs the GIL briefly between its reads and waits up to the switch interval for it.
         targets = [(key, self._numeric_target(key, out)) for key, out in pairs]
         pool = _worker_pool()
-        jobs, inline, failures = [], [], []
-        for key, (entry, dt, fd, raw) in targets:
-            if pool is not None and entry.size >= _POOLED:
-                jobs.append((key, entry, pool.submit(self._fill, key, entry, fd, raw)))
-            else:
-                inline.append((key, entry, fd, raw))
-
-        def failed(e):
-            failures.append(e)
-            for _, _, job in jobs:
-                job.cancel()  # those not started yet; running ones finish
+        big, inline, failures = [], [], []
+        for item in targets:
+            (big if pool is not None and item[1][0].size >= _POOLED else inline).append(item)
+        jobs = []
+        if big:
+            # NOTE: a few jobs that take tensors from one shared iterator (next() on a list
+            # iterator is atomic under the GIL), not one future per tensor: submitting and
+            # collecting a hundred futures is Python work on this thread while the workers
+            # wait for the GIL. A failure stops the others from taking more tensors.
+            shared = iter(big)
+            workers = min(len(big), getattr(pool, "_max_workers", 2))
+            jobs = [pool.submit(self._fill_many, shared, failures) for _ in range(workers)]
 
         # Small tensors on this thread while the workers take the big ones.
-        for key, entry, fd, raw in inline:
+        for key, (entry, dt, fd, raw) in inline:
+            if failures:
+                break
             try:
                 self._check_crc(key, entry, self._fill(key, entry, fd, raw))
             except BaseException as e:  # noqa: BLE001 - raised below, once the workers stopped
-                failed(e)
-                break
-        for key, entry, job in jobs:
+                failures.append(e)
+        for job in jobs:
             try:
-                crc = job.result()
-            except CancelledError:
-                continue
-            except BaseException as e:  # noqa: BLE001
-                failed(e)
-                continue
-            if not failures:
-                try:
-                    self._check_crc(key, entry, crc)
-                except errors.DataLossError as e:
-                    failed(e)
+                job.result()
+            except BaseException as e:  # noqa: BLE001 - raised below, once the workers stopped
+                failures.append(e)
         if failures:
             raise failures[0]
         for _, (entry, dt, fd, raw) in targets:

@@ -310,10 +310,17 @@ def _validate_one(reader, key, var):
         raise errors.InvalidArgumentError(
             None, None, f"tensor_name = {key}; expected dtype {_type_string(var.dtype)} does "
             f"not equal original dtype {_type_string(dtype)}")
-    vshape = var.shape
-    ok = vshape.is_compatible_with(shape) if hasattr(vshape, "is_compatible_with") \
-        else tuple(vshape) == tuple(shape)
+    buf = getattr(var, "_buf", None)
+    # NOTE: a buffer of exactly the saved shape is compatible with the declared shape (which
+    # always admits the buffer's), so the common case builds no TensorShape.
+    if getattr(buf, "shape", None) == shape:
+        ok = True
+    else:
+        vshape = var.shape
+        ok = vshape.is_compatible_with(shape) if hasattr(vshape, "is_compatible_with") \
+            else tuple(vshape) == tuple(shape)
     if not ok:
+        vshape = var.shape
         raise ValueError(f"Received incompatible tensor with shape {_shape_text(shape)} when "
                          f"attempting to restore variable with shape {vshape} and name "
                          f"{var.name}. (checkpoint key {key!r})")
