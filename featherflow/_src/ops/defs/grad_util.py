@@ -34,17 +34,42 @@ def unbroadcast(grad, x, out):
     return sum_to(grad, xshape, batch_rank(grad, out))
 
 
+_SUM = None  # the Sum OpDef, looked up on first use (the op modules import this one)
+
+
+def _sum_op():
+    global _SUM
+    from featherflow._src.ops.registry import get  # noqa: PLC0415
+    _SUM = get("Sum")
+    return _SUM
+
+
 def sum_to(grad, shape, nb=0):
-    """Sums `grad` ([nb batch axes] + a shape `shape` broadcasts to) down to [batch] + shape."""
-    from featherflow._src.api.array_ops import reshape  # noqa: PLC0415
-    from featherflow._src.api.reduce_ops import reduce_sum  # noqa: PLC0415
+    """Sums `grad` ([nb batch axes] + a shape `shape` broadcasts to) down to [batch] + shape.
+
+    Runs Sum (and Reshape only where size-1 axes must be restored) directly through `execute`:
+    the axes are computed here, so the public functions' argument handling is not needed. The
+    ops still record on active tapes (higher-order gradients)."""
+    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
 
     gshape = grad._value.shape
     shape = tuple(shape)
-    lead = len(gshape) - nb - len(shape)
-    axes = list(range(nb, nb + lead))
-    axes += [nb + lead + i for i, d in enumerate(shape) if d == 1 and gshape[nb + lead + i] != 1]
+    ns = len(shape)
+    lead = len(gshape) - nb - ns
+    axes = tuple(range(nb, nb + lead))
+    keep = False
+    if ns:
+        ones = [nb + lead + i for i, d in enumerate(shape) if d == 1 and gshape[nb + lead + i] != 1]
+        if ones:
+            if not lead:
+                # Only size-1 axes are reduced: keep_dims gives the target shape directly.
+                axes, keep = tuple(ones), True
+            else:
+                axes += tuple(ones)
     if axes:
-        grad = reduce_sum(grad, axes)
+        grad = execute(_SUM or _sum_op(), (grad,), {"axis": axes, "keep_dims": keep})
     target = tuple(gshape[:nb]) + shape
-    return grad if grad._value.shape == target else reshape(grad, target)
+    if grad._value.shape == target:
+        return grad
+    from featherflow._src.api.array_ops import reshape  # noqa: PLC0415
+    return reshape(grad, target)
