@@ -2,6 +2,7 @@
 config round trips, get/serialize, None gradients, minimize, lazy slots, get_slot/add_slot,
 the module walk, LossScaleOptimizer helpers and steady-state memory. Expected values are TF
 2.21 / Keras 3 behaviour (checked with /work/tfenv) or computed here with NumPy."""
+import gc
 import numpy as np
 import pytest
 
@@ -215,6 +216,7 @@ def test_no_new_memory_per_step(cls):
     device = w[0].device.split("device:")[-1]
     for _ in range(3):
         opt.apply_gradients(zip(grads, w))
+    gc.collect()  # earlier tests' garbage must not be freed inside the window
     before = tf.config.experimental.get_memory_info(device)["current"]
     for _ in range(5):
         opt.apply_gradients(zip(grads, w))

@@ -1,6 +1,7 @@
 """Multi-tensor training ops (FeatherMultiApply*) against their per-variable oracles (to the bit,
 with 1 and 2 threads, on CPU and a simulated GPU), and featherflow's own per-variable ops
 (Keras' Adagrad, RMSProp without momentum) against NumPy."""
+import gc
 import weakref
 
 import numpy as np
@@ -102,6 +103,7 @@ def test_multi_op_float64_and_in_place_without_memory_growth(row):
     multi(xs, *slots, grads, *scalars, **attrs)
     flat = xs + [x for col in slots for x in col]
     buffers = [weakref.ref(x._buf) for x in flat]
+    gc.collect()  # earlier tests' garbage must not be freed inside the window
     before = tf.config.experimental.get_memory_info("CPU:0")
     for _ in range(5):
         multi(xs, *slots, grads, *scalars, **attrs)

@@ -1,5 +1,6 @@
 """Optimizer updates and variable state: in place, copy-on-write, memory, devices, tapes,
 threads, and the multi-tensor path against its per-variable oracle."""
+import gc
 import threading
 import weakref
 
@@ -43,6 +44,7 @@ def test_buffers_updated_in_place_without_memory_growth(device, raw):
     # Weak references: a strong one would itself count as a live reader (copy-on-write).
     buffers = [weakref.ref(x._buf) for x in (var, m, v)]
     values = [weakref.ref(x.handle._value) for x in (var, m, v)]
+    gc.collect()  # earlier tests' garbage must not be freed inside the window
     before = tf.config.experimental.get_memory_info(name)
     for _ in range(20):
         _adam_step(var, m, v, g, raw)
@@ -146,6 +148,7 @@ def test_multi_apply_adam_in_place_and_no_memory_growth():
                                            1e-7)  # noqa: E731
     run()
     buffers = [weakref.ref(x._buf) for x in xs + ms + vs]
+    gc.collect()  # earlier tests' garbage must not be freed inside the window
     before = tf.config.experimental.get_memory_info("CPU:0")
     for _ in range(20):
         run()
