@@ -173,11 +173,11 @@ class EagerTensor(Tensor):
         return shape[0]
 
     def __iter__(self):
+        # Not a generator function: the scalar check must fire at iter(), as in TensorFlow.
         shape = self._value.shape
         if not shape:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        for i in range(shape[0]):
-            yield self[i]
+        return (self[i] for i in range(shape[0]))
 
     def __hash__(self):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")

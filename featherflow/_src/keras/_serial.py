@@ -2,6 +2,8 @@
 'registered_name'} dicts, shared by initializers, regularizers and constraints."""
 from __future__ import annotations
 
+import inspect
+
 
 def serialize(obj, module: str):
     if obj is None:
@@ -34,4 +36,20 @@ def lookup(identifier, table: dict, kind: str, by_string=None):
         if isinstance(identifier, type):
             return identifier()
         return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
+
+
+def resolve(identifier, table: dict, deserialize, kind: str):
+    """`get` for losses and metrics: None, a config dict (through `deserialize`), a name in
+    `table` (a class, instantiated, or a function), a class or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = table.get(identifier)
+    else:
+        obj = identifier
+    if callable(obj):
+        return obj() if inspect.isclass(obj) else obj
     raise ValueError(f"Could not interpret {kind} identifier: {identifier}")

@@ -10,6 +10,7 @@ import inspect
 import numpy as np
 
 from featherflow._src.framework.device_scope import name_scope as _name_scope
+from featherflow._src.keras import _serial
 from featherflow._src.keras import _lossops as ops
 from featherflow._src.keras import loss_functions as F
 from featherflow._src.keras._lossops import squeeze_or_expand_to_same_rank
@@ -366,14 +367,4 @@ def get(identifier):
     >>> tf.keras.losses.get("mse").__name__
     'mean_squared_error'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret loss identifier: {identifier}")
+    return _serial.resolve(identifier, ALL_OBJECTS_DICT, deserialize, "loss")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 
+from featherflow._src.keras import _serial
 from featherflow._src.keras import loss_functions as F
 from featherflow._src.keras.metrics import accuracy as _acc
 from featherflow._src.keras.metrics import base as _base
@@ -69,14 +70,4 @@ def get(identifier):
     >>> tf.keras.metrics.get("mse")
     <MeanSquaredError name=mean_squared_error>
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret metric identifier: {identifier}")
+    return _serial.resolve(identifier, ALL_OBJECTS_DICT, deserialize, "metric")
