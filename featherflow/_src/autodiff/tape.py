@@ -86,6 +86,34 @@ def variable_accessed(variable):
             tape._watch_variable(variable)
 
 
+_READ_OP = None
+
+
+def variable_read(variable, t):
+    """A Variable's inlined host read (tensor `t`) under active tapes: what `variable_accessed`
+    and dispatch's recording of ReadVariableOp would do, in one call."""
+    global _READ_OP
+    key = id(variable)
+    handle = variable._handle
+    hkey = id(handle)
+    node = None
+    for tape in _THREAD.tapes:
+        if key not in tape._variables and tape._watch_accessed_variables and \
+                getattr(variable, "trainable", True):
+            tape._watch_variable(variable)
+        w = tape._watched
+        if hkey in w:
+            if node is None:
+                if not t._dtype._bit & _TRAINABLE_MASK:
+                    return
+                if _READ_OP is None:
+                    from featherflow._src.ops.defs.resource import read_variable  # noqa: PLC0415
+                    _READ_OP = read_variable
+                node = (_READ_OP, (handle,), None, (t,))
+            tape._nodes.append(node)
+            w[id(t)] = t
+
+
 _BACKPROP = None
 
 

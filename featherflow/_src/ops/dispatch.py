@@ -94,67 +94,74 @@ def execute(op, inputs=(), attrs=None):
     if type(op) is str:
         op = get(op)
     th = _THREAD
-    plain = th.plain
     # Under a tape (but no device scope) ops still take the fast path, then get recorded: the
-    # recording target is at most 2x the untaped op.
-    if (plain or th.device_spec is None) and inputs and not _GLOBAL.log_placement:
+    # recording target is at most 2x the untaped op. NOTE: every line here runs for every op;
+    # arities 1 and 2 are tested without a loop.
+    if th.device_spec is None and inputs and not _GLOBAL.log_placement:
         x = inputs[0]
         dev = x._device
-        if dev.direct:
+        n = len(inputs)
+        if dev.direct and (n == 1 or (inputs[1]._device is dev if n == 2 else
+                                      _one_device(inputs, dev))):
             d0 = x._dtype
-            ok = op.simple and op.mask & d0._bit
-            for t in inputs:
-                if t._device is not dev:
-                    break
-                if t._dtype is not d0 and op.same_dtype:
-                    ok = False
+            if not op.fast_mask & d0._bit or n != 1 and op.same_dtype and (
+                    inputs[1]._dtype is not d0 if n == 2 else _mixed(inputs, d0)):
+                op.validate(inputs, attrs)
+            if op.quiet:
+                out = _run_quiet(op, dev.xp, (x._value,) if n == 1 else
+                                 [t._value for t in inputs], attrs)
             else:
-                if not ok:
-                    op.validate(inputs, attrs)
-                n = len(inputs)
-                if op.quiet:
-                    out = _run_quiet(op, dev.xp, (x._value,) if n == 1 else
-                                     [t._value for t in inputs], attrs)
-                else:
-                    try:
-                        if attrs:
-                            out = op.kernel(dev.xp, *[t._value for t in inputs], **attrs)
-                        elif n == 2:
-                            out = op.kernel(dev.xp, x._value, inputs[1]._value)
-                        elif n == 1:
-                            out = op.kernel(dev.xp, x._value)
-                        else:
-                            out = op.kernel(dev.xp, *[t._value for t in inputs])
-                    except _FF_ERRORS:
-                        raise
-                    except Exception as e:  # noqa: BLE001 - translated to TF's error classes
-                        raise _translate(e, op) from e
-                if op.num_outputs != 1:
-                    outs = _wrap_many(out, dev) if out else out  # updates return ()
-                    if not plain and op.differentiable and _recorder is not None:
-                        _recorder(op, inputs, attrs, outs)
-                    return outs
-                # Inlined tensor.make(): this is the hottest line of the library.
-                t = _new(_ET)
-                t._value = out
-                t._dtype = d0 if op.same_out else op.out_dtype or _BY_NP.get(out.dtype) or \
-                    _from_numpy(out.dtype)
-                t._device = dev
-                t._shape = None
-                # A NumPy scalar owns its itemsize bytes; an array its nbytes unless it is a view.
-                if type(out) is not _ndarray:
-                    n = out.itemsize
-                else:
-                    n = out.nbytes if out.base is None else 0
-                t._nbytes = n
-                if n:
-                    used = dev.bytes_in_use = dev.bytes_in_use + n
-                    if used > dev.peak_bytes:
-                        dev.peak_bytes = used
-                if not plain and op.differentiable and _recorder is not None:
-                    _recorder(op, inputs, attrs, (t,))
-                return t
+                try:
+                    if attrs:
+                        out = op.kernel(dev.xp, *[t._value for t in inputs], **attrs)
+                    elif n == 2:
+                        out = op.kernel(dev.xp, x._value, inputs[1]._value)
+                    elif n == 1:
+                        out = op.kernel(dev.xp, x._value)
+                    else:
+                        out = op.kernel(dev.xp, *[t._value for t in inputs])
+                except _FF_ERRORS:
+                    raise
+                except Exception as e:  # noqa: BLE001 - translated to TF's error classes
+                    raise _translate(e, op) from e
+            if op.num_outputs != 1:
+                outs = _wrap_many(out, dev) if out else out  # updates return ()
+                if th.tapes and op.differentiable:
+                    _recorder(op, inputs, attrs, outs)
+                return outs
+            # Inlined tensor.make(): this is the hottest line of the library.
+            t = _new(_ET)
+            t._value = out
+            t._dtype = d0 if op.same_out else op.out_dtype or _BY_NP.get(out.dtype) or \
+                _from_numpy(out.dtype)
+            t._device = dev
+            t._shape = None
+            # A NumPy scalar owns its bytes (its `base` is None); an array its nbytes unless
+            # it is a view.
+            n = out.nbytes if out.base is None else 0
+            t._nbytes = n
+            if n:
+                used = dev.bytes_in_use = dev.bytes_in_use + n
+                if used > dev.peak_bytes:
+                    dev.peak_bytes = used
+            if th.tapes and op.differentiable:
+                _recorder(op, inputs, attrs, (t,))
+            return t
     return _execute_slow(op, inputs, attrs or {})
+
+
+def _one_device(inputs, dev):
+    for t in inputs:
+        if t._device is not dev:
+            return False
+    return True
+
+
+def _mixed(inputs, d0):
+    for t in inputs:
+        if t._dtype is not d0:
+            return True
+    return False
 
 
 def _wrap_one(out, dev, dtype=None):

@@ -37,7 +37,7 @@ class OpDef:
 
     __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "grad",
                  "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype",
-                 "quiet", "same_out")
+                 "quiet", "same_out", "fast_mask")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
                  differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
@@ -58,6 +58,8 @@ class OpDef:
         self.same_out = isinstance(out_dtype, str) and out_dtype == "same"
         # Only the dtype mask and "all inputs share a dtype" to check: dispatch inlines that.
         self.simple = check is None and same_dtype in (-1, 0)
+        # `mask` for simple ops, 0 otherwise: the fast path's one test of "only the dtype rule".
+        self.fast_mask = self.mask if self.simple else 0
         # quiet: run the kernel under NumPy's "ignore" error state. Needed when a kernel calls
         # NumPy's Python-level functions (np.sum, np.mean, ...), whose warnings NumPy credits to
         # its own modules, out of reach of the warnings filter on featherflow's kernels (see
@@ -73,6 +75,8 @@ class OpDef:
         self._dtypes = None if value is None else frozenset(value)
         # A bit per allowed dtype: dispatch's fast path checks `mask & dtype._bit`.
         self.mask = -1 if value is None else sum(d._bit for d in self._dtypes)
+        if getattr(self, "simple", False):
+            self.fast_mask = self.mask
 
     def validate(self, inputs, attrs):
         """TensorFlow's dtype rule for this op; raises InvalidArgumentError."""

@@ -40,6 +40,17 @@ def _watch_read(variable):
     variable_accessed(variable)
 
 
+def _variable_read(variable, t):
+    """A read of `variable` (tensor `t`) seen by active tapes: auto-watch, then record it as
+    ReadVariableOp. Replaces itself by autodiff.tape.variable_read on first use."""
+    global _variable_read
+    from featherflow._src.autodiff.tape import variable_read  # noqa: PLC0415
+
+    _variable_read = variable_read
+    variable_read(variable, t)
+
+
+_GLOBAL = context.GLOBAL
 _ET = EagerTensor
 _new = object.__new__
 _getrefcount = sys.getrefcount
@@ -196,6 +207,8 @@ class Variable(ScatterMixin):
         self._np_type = dtype._np_type
         # Python floats skip generic conversion when the buffer is a host NumPy array.
         self._fast_float = dev.direct and dev.backend.name == "numpy" and dtype._kind in "fc"
+        # Reads inline ReadVariableOp's kernel for host NumPy buffers of non-object dtypes.
+        self._fast_read = dev.direct and dev.backend.name == "numpy" and dtype._kind != "O"
         handle = make(None, _dt.resource, dev)
         handle._shape = TensorShape([])
         self._handle = handle
@@ -330,8 +343,32 @@ class Variable(ScatterMixin):
     # -- reads -------------------------------------------------------------------------------
     def value(self) -> EagerTensor:
         """The current value, as a tensor that aliases the buffer (it never changes later)."""
-        # NOTE: this is the read path of every operator and argument conversion (see _install):
-        # keep it to a tape check, the lock and one execute.
+        # NOTE: this is the read path of every operator and argument conversion (see _install).
+        # On a host NumPy buffer it is ReadVariableOp's kernel inlined (no dispatch): the read
+        # is a quarter of a small training step's op count. Tapes get the same node dispatch
+        # would record (`variable_read`).
+        if self._fast_read and not _GLOBAL.log_placement:
+            with self._lock:
+                buf = self._buf
+                if buf.ndim:
+                    out = buf.view()
+                    n = 0
+                else:  # a 0-d read is a NumPy scalar, as the kernel returns it
+                    out = buf[()]
+                    n = out.itemsize
+            t = _new(_ET)
+            t._value = out
+            t._dtype = self._dtype
+            dev = t._device = self._device
+            t._shape = None
+            t._nbytes = n
+            if n:
+                used = dev.bytes_in_use = dev.bytes_in_use + n
+                if used > dev.peak_bytes:
+                    dev.peak_bytes = used
+            if _THREAD.tapes:
+                _variable_read(self, t)
+            return t
         if _THREAD.tapes:
             _watch_read(self)
         with self._lock:
