@@ -22,6 +22,10 @@ def _parse(argv):
     p.add_argument("--repeat", type=int, default=7, help="timed runs per case (median reported)")
     p.add_argument("--min-time", type=float, default=0.1, help="seconds per timed run")
     p.add_argument("-k", dest="select", default="", help="only cases whose name contains TEXT")
+    p.add_argument("--exact", default=None, help=argparse.SUPPRESS)  # one case, by full name
+    p.add_argument("--in-process", action="store_true",
+                   help="time every case in this process (default: each case in a fresh "
+                        "interpreter, so memory left by earlier cases cannot affect later ones)")
     p.add_argument("--worker", help=argparse.SUPPRESS)  # comma-separated frameworks; JSON out
     return p.parse_args(argv)
 
@@ -30,17 +34,34 @@ def _log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def _run_worker(python, frameworks, args):
+def _run_worker(python, frameworks, args, exact=None):
     cmd = [python, "-m", "benchmarks", "--worker", ",".join(frameworks), "--repeat",
            str(args.repeat), "--min-time", str(args.min_time), "-k", args.select]
+    if exact is not None:
+        cmd += ["--exact", exact]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
-        _log(f"TensorFlow worker ({python}) failed; its column is left empty:\n{out.stderr[-2000:]}")
+        _log(f"worker {python} ({', '.join(frameworks)}) failed; its cells are left "
+             f"empty:\n{out.stderr[-2000:]}")
         return {}, None
     payload = json.loads(out.stdout)
     return payload["results"], payload["versions"]
+
+
+def _run_isolated(cases, frameworks, args):
+    """Each case in a fresh interpreter (this one), its frameworks still taking turns there."""
+    results, versions = {}, {}
+    for case in cases:
+        row, ver = _run_worker(sys.executable, frameworks, args, exact=case.name)
+        for name, cells in row.items():
+            results.setdefault(name, {}).update(cells)
+            for f, sec in cells.items():
+                shown = f"{sec * 1e3:10.3f} ms" if isinstance(sec, float) else sec
+                _log(f"  {name:<28} {f:<12} {shown}")
+        versions.update(ver or {})
+    return results, versions
 
 
 def _versions(frameworks):
@@ -54,7 +75,8 @@ def _versions(frameworks):
 
 def main(argv=None):
     args = _parse(argv)
-    cases = [c for c in harness.discover() if args.select in c.name]
+    cases = [c for c in harness.discover() if args.select in c.name and
+             (args.exact is None or c.name == args.exact)]
     if args.worker:
         frameworks = args.worker.split(",")
         results = harness.run(cases, frameworks, args.repeat, args.min_time)
@@ -66,11 +88,21 @@ def main(argv=None):
     if not args.tf_python:
         local.append("tensorflow")
     _log("timing (median per call):")
-    results = harness.run(cases, local, args.repeat, args.min_time, log=_log)
-    versions = _versions(local)
+    if args.in_process:
+        results = harness.run(cases, local, args.repeat, args.min_time, log=_log)
+        versions = _versions(local)
+    else:
+        results, versions = _run_isolated(cases, local, args)
     if args.tf_python:
         _log(f"timing TensorFlow in {args.tf_python} ...")
-        tf_results, tf_versions = _run_worker(args.tf_python, ["tensorflow"], args)
+        if args.in_process:
+            tf_results, tf_versions = _run_worker(args.tf_python, ["tensorflow"], args)
+        else:
+            tf_results, tf_versions = {}, {}
+            for case in cases:
+                row, ver = _run_worker(args.tf_python, ["tensorflow"], args, exact=case.name)
+                tf_results.update(row)
+                tf_versions.update(ver or {})
         for name, row in tf_results.items():
             results.setdefault(name, {}).update(row)
         versions.update(tf_versions or {})
@@ -98,7 +130,9 @@ Written by `python -m benchmarks --markdown benchmarks/RESULTS.md{' --tf-python 
 if args.tf_python else ''}`. Times are the median of {args.repeat} runs, each long enough to last
 {args.min_time} s, divided by the calls in it. "ff/NumPy" is featherflow's time over raw NumPy's
 doing the same work (0-d float32 arrays for scalars); "NumPy alt." is a second, faster NumPy
-baseline where one exists (NumPy scalars), reported for honesty. featherflow runs on CPU:0 with
+baseline where one exists (NumPy scalars), reported for honesty. Each case runs in a fresh
+interpreter{' (not in this run: --in-process)' if args.in_process else ''}, so the heap left by earlier cases does not
+change later ones. featherflow runs on CPU:0 with
 inputs placed there, TensorFlow with its GPUs hidden. The frameworks of one case take turns within
 each repeat, so load on the machine hits them alike; absolute times on a busy machine (see the
 load average below) still vary between runs by up to 2x.
