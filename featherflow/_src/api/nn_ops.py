@@ -234,7 +234,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
         raise ValueError("`labels.shape` must equal `logits.shape` except for the last "
                          f"dimension. Received: labels.shape={labels.shape} and "
                          f"logits.shape={logits.shape}")
-    return _execute(losses.SparseSoftmaxCrossEntropyWithLogits, (logits, labels))
+    return _execute(losses.SparseSoftmaxCrossEntropyWithLogits, (logits, labels))[0]
 
 
 def _check_float(t: EagerTensor, op: str):

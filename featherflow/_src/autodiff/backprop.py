@@ -245,9 +245,11 @@ def _upstream(op, outputs, grads, source_ids, batch):
     if not found:
         return None
     sparse_ok = op.name in grad_util.SPARSE_OK
+    none_ok = op.name in grad_util.NONE_OK
     for i, g in enumerate(upstream):
         if g is None:
-            upstream[i] = _zeros(outputs[i], batch)
+            if not none_ok:
+                upstream[i] = _zeros(outputs[i], batch)
         elif type(g) is not _ET and not sparse_ok and _is_slices(g):
             upstream[i] = _densify(g)
     return upstream

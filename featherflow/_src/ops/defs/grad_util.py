@@ -13,6 +13,9 @@ from __future__ import annotations
 BATCHABLE: set = {"ReadVariableOp"}
 # Op types whose gradient function accepts IndexedSlices upstream (others get them densified).
 SPARSE_OK: set = {"Identity", "ReadVariableOp"}
+# Multi-output op types whose gradient takes None for an output no gradient reached (the walk
+# then builds no zeros for it); others get zeros, as TensorFlow passes them.
+NONE_OK: set = set()
 
 
 def batchable(*names):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework import errors
-from featherflow._src.ops.defs.grad_util import batchable
+from featherflow._src.ops.defs.grad_util import NONE_OK, batchable
 from featherflow._src.ops.registry import FLOATS, primitive, register_gradient
 
 
@@ -84,38 +84,69 @@ def _check_sparse(inputs, attrs):
             "values: int32, int64 [Op:SparseSoftmaxCrossEntropyWithLogits]")
 
 
-@primitive("SparseSoftmaxCrossEntropyWithLogits", dtypes=FLOATS, same_dtype=1,
-           check=_check_sparse, out_dtype="same")
-def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
-    """-log_softmax(features)[..., label] over the last axis; labels out of [0, classes) raise."""
-    x = _up(xp, features)
-    labels = xp.asarray(labels)
-    classes = x.shape[-1]
-    # Two reductions decide the common (valid) case; the message's details only when invalid.
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= classes):
-        bad = (labels < 0) | (labels >= classes)
+_UNSIGNED = {4: "uint32", 8: "uint64"}
+
+
+def _check_labels(xp, labels, classes):
+    """TensorFlow's error for labels outside [0, classes)."""
+    bad = (labels < 0) | (labels >= classes)
+    if labels.size and bool(bad.any()):
         first = int(labels.reshape(-1)[int(xp.argmax(bad.reshape(-1)))])
         values = " ".join(str(int(v)) for v in labels.reshape(-1).tolist())
         raise ValueError(f"Received a label value of {first} which is outside the valid range "
                          f"of [0, {classes}).  Label values: {values}")
+
+
+@primitive("SparseSoftmaxCrossEntropyWithLogits", dtypes=FLOATS, same_dtype=1,
+           check=_check_sparse, num_outputs=2)
+def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
+    """(loss, backprop), as TensorFlow's op: loss = -log_softmax(features)[..., label] over the
+    last axis, backprop = softmax(features) - one_hot(labels) (the loss's gradient, kept for
+    the backward pass, which then recomputes nothing). Labels out of [0, classes) raise."""
+    x = _up(xp, features)
+    labels = xp.asarray(labels)
+    classes = x.shape[-1]
+    like = xp.asarray(features)
     if x.size == 0:
-        return _down(xp.zeros(labels.shape, x.dtype), xp.asarray(features))
-    # lse - shifted[label]: the same float operations as -(log_softmax[label]) (a - b is exactly
-    # -(b - a)), without forming the whole log_softmax; never -0.0.
+        _check_labels(xp, labels, classes)
+        return (_down(xp.zeros(labels.shape, x.dtype), like),
+                _down(xp.zeros(x.shape, x.dtype), like))
+    # loss = lse - shifted[label]: the same float operations as -(log_softmax[label]) (a - b is
+    # exactly -(b - a)), without forming the whole log_softmax; never -0.0.
     s = x - xp.max(x, axis=-1, keepdims=True)
-    lse = xp.log(xp.sum(xp.exp(s), axis=-1))
+    e = xp.exp(s)
+    sums = xp.sum(e, axis=-1, keepdims=True)
+    lse = xp.log(sums[..., 0])
     rows = s.reshape(-1, classes)  # fancy indexing by (row, label): cheaper than take_along_axis
-    picked = rows[xp.arange(rows.shape[0]), labels.reshape(-1)].reshape(labels.shape)
-    return _down(lse - picked, xp.asarray(features))
+    # The labels seen as unsigned: a negative label becomes huge, so the indexing itself
+    # rejects every label outside [0, classes) (no separate min/max pass).
+    flat = labels.reshape(-1)
+    at = (xp.arange(rows.shape[0]), flat.view(_UNSIGNED[flat.dtype.itemsize]))
+    try:
+        picked = rows[at]
+    except IndexError:
+        _check_labels(xp, labels, classes)
+        raise
+    loss = lse - picked.reshape(labels.shape)
+    e /= sums  # softmax, then minus the one-hot: SparseSoftmaxCrossEntropyBackprop's bits
+    e.reshape(-1, classes)[at] -= 1
+    return _down(loss, like), _down(e, like)
 
 
 @register_gradient("SparseSoftmaxCrossEntropyWithLogits")
-def _sparse_softmax_ce_grad(op, grad):
-    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
+def _sparse_softmax_ce_grad(op, grad, grad_backprop):
+    tf = _tf()
+    logits = op.inputs[0]
+    out = None if grad is None else tf.expand_dims(grad, -1) * op.outputs[1]
+    if grad_backprop is not None:
+        # backprop = softmax(x) - onehot: its derivative is softmax's, (g - sum(g * s)) * s.
+        s = tf.nn.softmax(logits)
+        more = (grad_backprop - tf.reduce_sum(grad_backprop * s, axis=-1, keepdims=True)) * s
+        out = more if out is None else out + more
+    return [out, None]
 
-    logits, labels = op.inputs
-    backprop = execute(SparseSoftmaxCrossEntropyBackprop, (logits, labels), {})
-    return [_tf().expand_dims(grad, -1) * backprop, None]
+
+NONE_OK.add("SparseSoftmaxCrossEntropyWithLogits")
 
 
 @primitive("SparseSoftmaxCrossEntropyBackprop", dtypes=FLOATS, same_dtype=0, out_dtype="same")

@@ -40,7 +40,9 @@ def _sum(op, grad):
 
 @register_gradient("Mean")
 def _mean(op, grad):
-    return _expand(op, grad) / max(_count(op), 1)
+    # Divided before broadcasting: the same value in every element, one division per
+    # upstream element instead of one per input element.
+    return _expand(op, grad / max(_count(op), 1))
 
 
 def _extreme(op, grad):
