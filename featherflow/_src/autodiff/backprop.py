@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections.abc as _abc
 import enum
+import types
 
 import numpy as np
 
@@ -29,6 +30,8 @@ _execute = dispatch.execute
 _NESTED = (list, tuple, _abc.Mapping)
 # Ops whose gradient is the upstream gradient itself: the walk passes it on without a call.
 _PASS_THROUGH = frozenset({"ReadVariableOp", "Identity"})
+_NO_ATTRS = types.MappingProxyType({})  # `op.attrs` of a recorded op that had none
+_new = object.__new__
 
 
 class _Api:
@@ -255,6 +258,17 @@ def _upstream(op, outputs, grads, source_ids, batch):
     return upstream
 
 
+def _view(op, inputs, attrs, outputs, skip):
+    """An OpView without the __init__ call (the walk builds one per node)."""
+    v = _new(OpView)
+    v.type = op.name
+    v.inputs = inputs
+    v.outputs = outputs
+    v.attrs = attrs or _NO_ATTRS
+    v.skip_input_indices = skip
+    return v
+
+
 def backward(nodes, seeds, source_ids, reach, batch=None):
     """Walks `nodes` in reverse from `seeds` ({id: [grad]}); returns {id: [grad]} for sources.
     `nodes` and `reach` come from `path`.
@@ -262,14 +276,18 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
     `batch` is the size of a leading batch axis carried by every gradient (vectorized
     Jacobians), or None.
     """
+    # NOTE: one iteration per recorded op of every gradient computed: the common cases (one
+    # output, one or two inputs, identity gradients) are inlined.
     grads = seeds
     pop = grads.pop
+    get = grads.get
     sparse_ok = grad_util.SPARSE_OK
+    mask = _TRAINABLE_MASK
     for op, inputs, attrs, outputs in reversed(nodes):
         if len(outputs) == 1:  # the common case, inlined
             key = id(outputs[0])
             if key in source_ids:
-                gl = grads.get(key)
+                gl = get(key)
                 if gl is None:
                     continue
                 if len(gl) > 1:
@@ -281,34 +299,41 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
             g = gl[0] if len(gl) == 1 else aggregate(gl)
             if type(g) is not _ET and op.name not in sparse_ok and _is_slices(g):
                 g = _densify(g)
-            if len(inputs) == 1:  # reached, or the node would not be on the path
-                skip = () if inputs[0]._dtype._bit & _TRAINABLE_MASK else (0,)
+            n = len(inputs)
+            if n == 1:  # reached, or the node would not be on the path
+                x = inputs[0]
+                if op.name in _PASS_THROUGH:  # identity gradient: no call, no OpView
+                    if x._dtype._bit & mask:
+                        key = id(x)
+                        gl = get(key)
+                        if gl is None:
+                            grads[key] = [g]
+                        else:
+                            gl.append(g)
+                    continue
+                skip = () if x._dtype._bit & mask else (0,)
+            elif n == 2:
+                x, y = inputs
+                if id(x) in reach and x._dtype._bit & mask:
+                    skip = () if id(y) in reach and y._dtype._bit & mask else (1,)
+                else:
+                    skip = (0,) if id(y) in reach and y._dtype._bit & mask else (0, 1)
             else:
                 skip = _skip(inputs, reach)
-            if op.name in _PASS_THROUGH:  # identity gradient: no call, no OpView
-                if not skip:
-                    key = id(inputs[0])
-                    gl = grads.get(key)
-                    if gl is None:
-                        grads[key] = [g]
-                    else:
-                        gl.append(g)
-                continue
-            else:
-                in_grads = (op.grad or _grad_fn(op))(OpView(op, inputs, attrs, outputs, skip), g)
+            in_grads = (op.grad or _grad_fn(op))(_view(op, inputs, attrs, outputs, skip), g)
         else:
             upstream = _upstream(op, outputs, grads, source_ids, batch)
             if upstream is None:
                 continue
             skip = _skip(inputs, reach)
-            in_grads = _grad_fn(op)(OpView(op, inputs, attrs, outputs, skip), *upstream)
+            in_grads = _grad_fn(op)(_view(op, inputs, attrs, outputs, skip), *upstream)
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
         i = 0
         for t, g in zip(inputs, in_grads):
             if g is not None and not (skip and i in skip):
                 key = id(t)
-                gl = grads.get(key)
+                gl = get(key)
                 if gl is None:
                     grads[key] = [g]
                 else:
