@@ -318,6 +318,24 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
                     skip = () if id(y) in reach and y._dtype._bit & mask else (1,)
                 else:
                     skip = (0,) if id(y) in reach and y._dtype._bit & mask else (0, 1)
+                vjp2 = op.vjp2
+                if vjp2 is not None:  # no op view, no wrapper call
+                    gx, gy = vjp2(x, y, outputs[0], g, skip)
+                    if gx is not None:
+                        key = id(x)
+                        gl = get(key)
+                        if gl is None:
+                            grads[key] = [gx]
+                        else:
+                            gl.append(gx)
+                    if gy is not None:
+                        key = id(y)
+                        gl = get(key)
+                        if gl is None:
+                            grads[key] = [gy]
+                        else:
+                            gl.append(gy)
+                    continue
             else:
                 skip = _skip(inputs, reach)
             in_grads = (op.grad or _grad_fn(op))(_view(op, inputs, attrs, outputs, skip), g)
@@ -393,13 +411,16 @@ def _ones_like(t):
 
 
 def gradient(tape, target, sources, output_gradients, unconnected_gradients):
-    if unconnected_gradients == "none" or unconnected_gradients is UnconnectedGradients.NONE:
+    # NOTE: runs once per training step; the helpers for one source and one target (the usual
+    # call) are inlined.
+    if unconnected_gradients is UnconnectedGradients.NONE or unconnected_gradients == "none":
         unconnected = UnconnectedGradients.NONE
     else:
         unconnected = _unconnected(unconnected_gradients)
-    flat_sources = flatten(sources)
-    tracked = [_as_source(s)[0] for s in flat_sources]
-    targets = [_target_tensor(t) for t in flatten(target)]
+    leaf = _is_leaf(sources)
+    flat_sources = [sources] if leaf else _nest.flatten(sources)
+    tracked = [s if type(s) is _ET else _as_source(s)[0] for s in flat_sources]
+    targets = [target] if type(target) is _ET else [_target_tensor(t) for t in flatten(target)]
     if output_gradients is not None:
         out_grads = flatten(output_gradients)
         if len(out_grads) != len(targets):
@@ -407,22 +428,28 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
                              f"Received: {len(out_grads)}")
     else:
         out_grads = None
-    api = _api()
     seeds = {}
-    for k, t in enumerate(targets):
-        if not t._dtype._bit & _TRAINABLE_MASK:
-            continue
-        g = None if out_grads is None else out_grads[k]
-        if g is None:
-            g = _ones_like(t)
-        elif not isinstance(g, Tensor) and not _is_slices(g):
-            g = api.convert_to_tensor(g, dtype=t._dtype)
-        gl = seeds.get(id(t))
-        if gl is None:
-            seeds[id(t)] = [g]
-        else:
-            gl.append(g)
-    source_ids = _source_ids(tape, tracked)
+    k = 0
+    for t in targets:
+        if t._dtype._bit & _TRAINABLE_MASK:
+            g = None if out_grads is None else out_grads[k]
+            if g is None:
+                g = _ones_like(t)
+            elif not isinstance(g, Tensor) and not _is_slices(g):
+                g = _api().convert_to_tensor(g, dtype=t._dtype)
+            gl = seeds.get(id(t))
+            if gl is None:
+                seeds[id(t)] = [g]
+            else:
+                gl.append(g)
+        k += 1
+    # The sources the tape traced: watched, or produced by a recorded op. Like TensorFlow, an
+    # unwatched tensor gets no gradient even where a recorded op consumed it.
+    watched = tape._watched
+    source_ids = set()
+    for tr in tracked:
+        if id(tr) in watched:
+            source_ids.add(id(tr))
     nodes, reach = path(tape, source_ids)
     grads = backward(nodes, seeds, source_ids, reach)
     result = []
@@ -430,12 +457,12 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
         gl = grads.get(id(tr))
         if gl is None or not tr._dtype._bit & _TRAINABLE_MASK:
             g = None
+            if unconnected is UnconnectedGradients.ZERO:
+                g = _zero_for(s)
         else:
-            g = aggregate(gl)
-        if g is None and unconnected is UnconnectedGradients.ZERO:
-            g = _zero_for(s)
+            g = gl[0] if len(gl) == 1 else aggregate(gl)
         result.append(g)
-    return pack_as(sources, result)
+    return result[0] if leaf else _nest.pack_sequence_as(sources, result)
 
 
 def _batchable(nodes, target_id):

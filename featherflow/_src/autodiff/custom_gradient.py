@@ -41,6 +41,7 @@ class _CustomOp:
     """Stands in for an OpDef in a custom-gradient node."""
 
     __slots__ = ("name", "grad")
+    vjp2 = None  # the reverse walk's direct path: not for custom gradients
 
     def __init__(self, grad):
         self.name = "CustomGradient"

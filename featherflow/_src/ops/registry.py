@@ -35,9 +35,9 @@ class OpDef:
     check: optional extra validation, check(inputs, attrs), raising TF's error.
     """
 
-    __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "grad",
+    __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "_grad",
                  "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype",
-                 "quiet", "same_out", "fast_mask")
+                 "quiet", "same_out", "fast_mask", "vjp2")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
                  differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
@@ -46,7 +46,11 @@ class OpDef:
         self.dtypes = dtypes
         self.same_dtype = same_dtype
         self.num_outputs = num_outputs
-        self.grad = None
+        self._grad = None
+        # For ops of two inputs and one output whose gradient is also available without an op
+        # view: vjp2(x, y, z, grad, skip) -> (dx, dy), what `grad` computes (the reverse walk
+        # calls it directly). Set by the gradient's registration, cleared by a new one.
+        self.vjp2 = None
         self.differentiable = differentiable
         self.check = check
         self.stateful = stateful
@@ -69,6 +73,17 @@ class OpDef:
     @property
     def dtypes(self):
         return self._dtypes
+
+    @property
+    def grad(self):
+        """The gradient function, grad(op_view, *output_grads) -> input gradients."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, fn):
+        # A new gradient function replaces the direct path that computed the old one.
+        self._grad = fn
+        self.vjp2 = None
 
     @dtypes.setter
     def dtypes(self, value):

@@ -11,7 +11,10 @@ import math
 
 from featherflow._src.api import math_ops as m
 from featherflow._src.ops.defs.grad_util import batchable, unbroadcast
-from featherflow._src.ops.registry import register_gradient
+from featherflow._src.framework.tensor import EagerTensor as _ET
+from featherflow._src.ops.defs.elementwise import Mul as _MUL
+from featherflow._src.ops.dispatch import execute as _execute
+from featherflow._src.ops.registry import get, register_gradient
 
 _TRAINABLE_KINDS = "fc"
 
@@ -34,14 +37,11 @@ def _binary(name, wants=False):
     """Registers fn(x, y, z, grad) -> (dx, dy) as the gradient of binary op `name`; both are
     reduced to their input's shape. Inputs the walk does not need (op.skip_input_indices) are
     neither reduced nor returned; with `wants`, fn is called as fn(x, y, z, grad, want_x,
-    want_y) and computes only the wanted ones."""
+    want_y) and computes only the wanted ones. The same computation is the op's `vjp2`, which
+    the reverse walk calls without building an op view."""
 
     def wrap(fn):
-        @register_gradient(name)
-        def grad_fn(op, grad):
-            x, y = op.inputs
-            z = op.outputs[0]
-            skip = op.skip_input_indices
+        def vjp2(x, y, z, grad, skip):
             want_x = want_y = True
             if skip:
                 want_x, want_y = 0 not in skip, 1 not in skip
@@ -62,6 +62,12 @@ def _binary(name, wants=False):
                 gy = None
             return gx, gy
 
+        @register_gradient(name)
+        def grad_fn(op, grad):
+            x, y = op.inputs
+            return vjp2(x, y, op.outputs[0], grad, op.skip_input_indices)
+
+        get(name).vjp2 = vjp2
         batchable(name)
         return fn
 
@@ -256,6 +262,9 @@ def _sub(x, y, z, g, want_x=True, want_y=True):
 def _mul(x, y, z, g, want_x=True, want_y=True):
     if x._dtype._kind == "c":
         x, y = m.conj(x), m.conj(y)
+    if type(g) is _ET and g._dtype is x._dtype:  # the operator's work, minus its conversions
+        return (_execute(_MUL, (g, y)) if want_x else None), \
+            (_execute(_MUL, (x, g)) if want_y else None)
     return (g * y if want_x else None), (x * g if want_y else None)
 
 
