@@ -355,7 +355,7 @@ class Variable(ScatterMixin):
                     n = 0
                 else:  # a 0-d read is a NumPy scalar, as the kernel returns it
                     out = buf[()]
-                    n = out.itemsize
+                    n = buf.itemsize  # (a NumPy scalar's own attributes are slower)
             t = _new(_ET)
             t._value = out
             t._dtype = self._dtype

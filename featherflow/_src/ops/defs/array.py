@@ -21,7 +21,7 @@ def _view(x):
 
 @primitive("Reshape", out_dtype="same")
 def Reshape(xp, x, *, shape):
-    return xp.reshape(x, shape)
+    return x.reshape(shape)  # the method: xp.reshape adds a Python-level wrapper
 
 
 @primitive("Transpose", out_dtype="same")
@@ -31,8 +31,16 @@ def Transpose(xp, x, *, perm):
 
 @primitive("BroadcastTo", out_dtype="same")
 def BroadcastTo(xp, x, *, shape):
-    # A read-only broadcast view would alias one element many times; materialise it.
-    return xp.array(xp.broadcast_to(x, shape))
+    # A read-only broadcast view would alias one element many times: materialised, by a
+    # broadcasting copy into a fresh array (xp.broadcast_to is a slow Python-level function;
+    # it only runs to produce NumPy's message for incompatible shapes).
+    out = xp.empty(shape, dtype=x.dtype)
+    try:
+        out[...] = x
+    except ValueError:
+        xp.broadcast_to(x, shape)
+        raise
+    return out
 
 
 @primitive("Identity", out_dtype="same")

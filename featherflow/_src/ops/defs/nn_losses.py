@@ -137,7 +137,14 @@ def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
 def _sparse_softmax_ce_grad(op, grad, grad_backprop):
     tf = _tf()
     logits = op.inputs[0]
-    out = None if grad is None else tf.expand_dims(grad, -1) * op.outputs[1]
+    if grad is None:
+        out = None
+    else:  # expand_dims(grad, -1) * backprop, without the public functions' argument handling
+        from featherflow._src.ops.defs.array import Reshape  # noqa: PLC0415
+        from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
+
+        shape = grad._value.shape
+        out = execute(Reshape, (grad,), {"shape": shape + (1,)}) * op.outputs[1]
     if grad_backprop is not None:
         # backprop = softmax(x) - onehot: its derivative is softmax's, (g - sum(g * s)) * s.
         s = tf.nn.softmax(logits)

@@ -11,8 +11,11 @@ from featherflow._src.ops.registry import register_gradient
 
 
 def _expand(op, grad):
-    """The upstream gradient broadcast back over the reduced axes: [batch] + x.shape."""
-    from featherflow._src.api.array_ops import broadcast_to, reshape  # noqa: PLC0415
+    """The upstream gradient broadcast back over the reduced axes: [batch] + x.shape. Runs
+    Reshape and BroadcastTo directly (the shapes are computed here, valid by construction);
+    they record on an outer tape like the public functions."""
+    from featherflow._src.ops.defs.array import BroadcastTo, Reshape  # noqa: PLC0415
+    from featherflow._src.ops.dispatch import execute  # noqa: PLC0415
 
     x, y = op.inputs[0], op.outputs[0]
     nb = batch_rank(grad, y)
@@ -21,8 +24,11 @@ def _expand(op, grad):
     batch = tuple(grad._value.shape[:nb])
     kept = batch + tuple(1 if i in axes else d for i, d in enumerate(xshape))
     if grad._value.shape != kept:
-        grad = reshape(grad, kept)
-    return broadcast_to(grad, batch + tuple(xshape))
+        grad = execute(Reshape, (grad,), {"shape": kept})
+    target = batch + tuple(xshape)
+    if grad._value.shape == target:
+        return grad
+    return execute(BroadcastTo, (grad,), {"shape": target})
 
 
 def _count(op):
