@@ -223,14 +223,15 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     """
     logits = tensor(logits)
     labels = tensor(labels)
-    lr, gr = labels.ndim, logits.ndim
+    ls, gs = labels._value.shape, logits._value.shape
+    lr, gr = len(ls), len(gs)
     if gr == 0:
         raise ValueError(f"`logits` cannot be a scalar. Received logits={logits.numpy()}`")
     if lr != gr - 1:
         raise ValueError("`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
                          f"labels.shape={labels.shape} of rank {lr} and "
                          f"logits.shape={logits.shape} of rank {gr}")
-    if tuple(labels.shape) != tuple(logits.shape)[:-1]:
+    if ls != gs[:-1]:
         raise ValueError("`labels.shape` must equal `logits.shape` except for the last "
                          f"dimension. Received: labels.shape={labels.shape} and "
                          f"logits.shape={logits.shape}")

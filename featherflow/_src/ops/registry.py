@@ -63,6 +63,8 @@ class OpDef:
         # Only the dtype mask and "all inputs share a dtype" to check: dispatch inlines that.
         self.simple = check is None and same_dtype in (-1, 0)
         # `mask` for simple ops, 0 otherwise: the fast path's one test of "only the dtype rule".
+        # `check_free` narrows it for an op whose check only rejects some dtypes: inputs of
+        # those dtypes skip validate() (see `checked_dtypes`).
         self.fast_mask = self.mask if self.simple else 0
         # quiet: run the kernel under NumPy's "ignore" error state. Needed when a kernel calls
         # NumPy's Python-level functions (np.sum, np.mean, ...), whose warnings NumPy credits to
@@ -130,6 +132,15 @@ def primitive(name, dtypes=None, same_dtype=-1, num_outputs=1, differentiable=Tr
         return op
 
     return wrap
+
+
+def checked_dtypes(op, ok):
+    """Declares that `op`'s check passes for every input whose first dtype is in `ok` (its
+    leading inputs sharing that dtype): dispatch's fast path then skips validate() for them."""
+    if op.same_dtype not in (-1, 0):
+        raise ValueError(f"{op.name}: checked_dtypes needs same_dtype -1 or 0")
+    op.fast_mask = op.mask & sum(d._bit for d in ok)
+    return op
 
 
 def register_gradient(op_type):

@@ -5,7 +5,7 @@ import numpy as np
 
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework import errors
-from featherflow._src.ops.registry import primitive
+from featherflow._src.ops.registry import checked_dtypes, primitive
 
 # Types with a CPU kernel in TensorFlow; unsigned types pass TF's attr check but have no kernel
 # (NotFoundError), int8/int16 fail the attr check (InvalidArgumentError).
@@ -50,8 +50,11 @@ def _matmul(xp, a, b, transpose_a=False, transpose_b=False):
     return _mm(xp, a.T if transpose_a else a, b.T if transpose_b else b)
 
 
-MatMul = primitive("MatMul", dtypes=MATMUL_TYPES + _NO_KERNEL, out_dtype="same",
-                   check=_no_kernel_check("MatMul"))(_matmul)
+# quiet=False: matmul is a C ufunc, whose warnings the ops.defs filter catches. The check only
+# rejects the unsigned types: the others skip it.
+MatMul = checked_dtypes(primitive("MatMul", dtypes=MATMUL_TYPES + _NO_KERNEL, out_dtype="same",
+                                  check=_no_kernel_check("MatMul"), quiet=False)(_matmul),
+                        MATMUL_TYPES)
 
 
 def _adjoint(xp, x):

@@ -42,7 +42,8 @@ def _mask(cond, dtype):
 
 
 # -- Relu family --------------------------------------------------------------------------------
-@primitive("Relu", dtypes=REAL, out_dtype="same")
+# quiet=False (here and in ReluGrad): C ufuncs only, whose warnings the ops.defs filter catches.
+@primitive("Relu", dtypes=REAL, out_dtype="same", quiet=False)
 def Relu(xp, x):
     return xp.maximum(x, x.dtype.type(0))
 
@@ -56,7 +57,7 @@ def _relu_grad(op, grad):
     return [execute(ReluGrad, (grad, op.outputs[0]), {})]
 
 
-@primitive("ReluGrad", dtypes=REAL, out_dtype="same")
+@primitive("ReluGrad", dtypes=REAL, out_dtype="same", quiet=False)
 def ReluGrad(xp, gradients, features):
     """gradients * (features > 0), as TF's kernel (a NaN gradient stays NaN where features <= 0).
     The features broadcast from the right, so a leading (Jacobian batch) axis on `gradients`

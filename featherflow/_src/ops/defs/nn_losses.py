@@ -97,8 +97,10 @@ def _check_labels(xp, labels, classes):
                          f"of [0, {classes}).  Label values: {values}")
 
 
+# quiet=False: C-level NumPy calls only (array methods, ufuncs), whose warnings the ops.defs
+# filter catches.
 @primitive("SparseSoftmaxCrossEntropyWithLogits", dtypes=FLOATS, same_dtype=1,
-           check=_check_sparse, num_outputs=2)
+           check=_check_sparse, num_outputs=2, quiet=False)
 def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
     """(loss, backprop), as TensorFlow's op: loss = -log_softmax(features)[..., label] over the
     last axis, backprop = softmax(features) - one_hot(labels) (the loss's gradient, kept for
@@ -111,25 +113,21 @@ def SparseSoftmaxCrossEntropyWithLogits(xp, features, labels):
         _check_labels(xp, labels, classes)
         return (_down(xp.zeros(labels.shape, x.dtype), like),
                 _down(xp.zeros(x.shape, x.dtype), like))
-    # loss = lse - shifted[label]: the same float operations as -(log_softmax[label]) (a - b is
-    # exactly -(b - a)), without forming the whole log_softmax; never -0.0.
-    s = x - xp.max(x, axis=-1, keepdims=True)
-    e = xp.exp(s)
-    sums = xp.sum(e, axis=-1, keepdims=True)
-    lse = xp.log(sums[..., 0])
-    rows = s.reshape(-1, classes)  # fancy indexing by (row, label): cheaper than take_along_axis
-    # The labels seen as unsigned: a negative label becomes huge, so the indexing itself
-    # rejects every label outside [0, classes) (no separate min/max pass).
     flat = labels.reshape(-1)
-    at = (xp.arange(rows.shape[0]), flat.view(_UNSIGNED[flat.dtype.itemsize]))
-    try:
-        picked = rows[at]
-    except IndexError:
+    # One pass checks the range: seen as unsigned, a negative label is huge.
+    if flat.view(_UNSIGNED[flat.dtype.itemsize]).max() >= classes:
         _check_labels(xp, labels, classes)
-        raise
-    loss = lse - picked.reshape(labels.shape)
+    # loss = lse - shifted[label]: the same float operations as -(log_softmax[label]) (a - b is
+    # exactly -(b - a)), without forming the whole log_softmax; never -0.0. Array methods and
+    # flat indices: NumPy's reduction wrappers and tuple indexing cost more than this math.
+    s = x - x.max(axis=-1, keepdims=True)
+    e = xp.exp(s)
+    sums = e.sum(axis=-1, keepdims=True)
+    lse = xp.log(sums[..., 0])
+    at = xp.arange(0, flat.shape[0] * classes, classes) + flat  # flat index of each label
+    loss = lse - s.reshape(-1).take(at).reshape(labels.shape)
     e /= sums  # softmax, then minus the one-hot: SparseSoftmaxCrossEntropyBackprop's bits
-    e.reshape(-1, classes)[at] -= 1
+    e.reshape(-1)[at] -= 1
     return _down(loss, like), _down(e, like)
 
 
