@@ -23,6 +23,7 @@ from featherflow._src.api.segment_ops import unsorted_segment_sum
 from featherflow._src.api.sort_ops import top_k, where
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework.convert import convert_to_tensor as _convert
+from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.framework.tensor import is_tensor
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -38,6 +39,8 @@ def to_tensor(x, dtype=None):
     cast; Python and NumPy values are converted, then cast."""
     if dtype is not None:
         dtype = _dt.as_dtype(dtype)
+    if type(x) is _ET:  # the usual operand: at most a cast
+        return x if dtype is None or x._dtype is dtype else cast(x, dtype)
     if not is_tensor(x):
         try:
             x = _convert(x, dtype=dtype)
@@ -51,6 +54,8 @@ def to_tensor(x, dtype=None):
 
 
 def ndim(x) -> int:
+    if type(x) is _ET:
+        return len(x._value.shape)
     return len(x.shape)
 
 

@@ -6,10 +6,12 @@ aligns their ranks, computes the per-sample values and reduces them with the sam
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 
 from featherflow._src.framework.device_scope import name_scope as _name_scope
+from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.keras import _serial
 from featherflow._src.keras import _lossops as ops
 from featherflow._src.keras import loss_functions as F
@@ -66,18 +68,20 @@ def apply_mask(sample_weight, mask, dtype, reduction):
 
 
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
-    if reduction is None or reduction == "none" or tuple(values.shape) in ((), (0,)):
+    dims = values._value.shape if type(values) is _ET else tuple(values.shape)
+    if reduction is None or reduction == "none" or dims in ((), (0,)):
         return values
     loss = ops.reduce_sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
             divisor = ops.cast(ops.reduce_sum(sample_weight), loss.dtype)
-        elif None not in tuple(values.shape):
+        elif None not in dims:
             # The element count is static here: the int32 product cast to the loss dtype, as
             # cast(reduce_prod(shape(values))) gives, without three ops per step. A Python
             # number (exactly that value) takes the loss's dtype and device.
-            count = np.prod(tuple(values.shape), dtype=np.int32)
-            divisor = np.asarray(count).astype(loss.dtype.as_numpy_dtype).item()
+            count = math.prod(dims)
+            count = (count + 2 ** 31) % 2 ** 32 - 2 ** 31  # int32 wraparound, as reduce_prod
+            divisor = loss.dtype.as_numpy_dtype(count).item()
         else:
             divisor = ops.cast(ops.reduce_prod(ops.shape(values)), loss.dtype)
         loss = ops.divide_no_nan(loss, divisor)

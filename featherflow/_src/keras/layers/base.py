@@ -18,6 +18,7 @@ import weakref
 
 import numpy as np
 
+from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.keras import initializers as _init
 from featherflow._src.keras import regularizers as _reg
 from featherflow._src.keras import constraints as _con
@@ -434,6 +435,14 @@ class Layer(LayerLossesMixin, Module):
 
     def _convert_args(self, args, kwargs):
         tf = _tf()
+        if len(args) == 1 and type(args[0]) is _ET:
+            # One eager tensor (the usual call): nothing to convert, at most a cast.
+            x = args[0]
+            if self.autocast and x._dtype.is_floating:
+                want = tf.as_dtype(self.compute_dtype)
+                if x._dtype is not want:
+                    x = tf.cast(x, want)
+            return [x], kwargs
         args = list(args)
         if args and _numeric_list(args[0]):
             args[0] = tf.convert_to_tensor(args[0])

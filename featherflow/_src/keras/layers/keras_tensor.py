@@ -101,13 +101,17 @@ def _has_symbolic(s) -> bool:
     # Plain tuples/lists/dicts and the common leaves (tensors, arrays, Python scalars) are
     # checked here without the general walker: every layer call asks this of its arguments.
     t = type(s)
-    if t is tuple or t is list:
-        return any(_has_symbolic(v) for v in s)
-    if t is dict:
-        return any(_has_symbolic(v) for v in s.values())
-    if t in _PLAIN_LEAVES:
+    if t is _eager_tensor_type or t in _PLAIN_LEAVES:
         return False
-    if _eager_tensor_type is not None and t is _eager_tensor_type:
+    if t is tuple or t is list:
+        for v in s:  # loops, not any(<generator>): a generator costs more than these checks
+            if _has_symbolic(v):
+                return True
+        return False
+    if t is dict:
+        for v in s.values():
+            if _has_symbolic(v):
+                return True
         return False
     from featherflow._src.module.walk import flatten_with_paths  # noqa: PLC0415
     return any(isinstance(v, KerasTensor) for _, v in flatten_with_paths(s))

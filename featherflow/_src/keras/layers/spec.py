@@ -2,6 +2,8 @@
 DTypePolicy, InputSpec and the input compatibility check (TF's ValueError texts)."""
 from __future__ import annotations
 
+from featherflow._src.api._args import register_reader as _register_reader
+from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.module import walk as _walk
 from featherflow._src.variables.variable import Variable, VariableAggregation
 
@@ -43,6 +45,9 @@ class KerasVariable(Variable):
 
 
 _walk.register_leaf_type(KerasVariable)
+# Reads of a KerasVariable are a Variable's (it overrides no read path): operators and op
+# arguments take the direct read instead of the conversion registry.
+_register_reader(KerasVariable, Variable.value)
 
 
 class DTypePolicy:
@@ -112,6 +117,8 @@ class InputSpec:
 
 
 def _shape_of(x):
+    if type(x) is _ET:  # an eager tensor's shape is known: the array's own tuple
+        return x._value.shape
     shape = getattr(x, "shape", None)
     if shape is None:
         return None

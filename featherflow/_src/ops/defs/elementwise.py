@@ -148,8 +148,11 @@ def _div(xp, x, y):
 
 
 def _div_no_nan(xp, x, y):
-    safe = xp.where(y == 0, xp.ones_like(y), y)
-    return xp.where(y == 0, xp.zeros_like(x), x / safe)
+    zero = y == 0
+    if not zero.any():  # (the usual case) no division by zero: plain division
+        return x / y
+    safe = xp.where(zero, xp.ones_like(y), y)
+    return xp.where(zero, xp.zeros_like(x), x / safe)
 
 
 def _xlogy(xp, x, y):
