@@ -89,6 +89,13 @@ def _is_leaf(struct):
     return True
 
 
+def _all_leaves(items):
+    for x in items:
+        if type(x) not in _LEAF_TYPES and not _is_leaf(x):
+            return False
+    return True
+
+
 def flatten(struct):
     if _is_leaf(struct):  # a single tensor or variable: the common case
         return [struct]
@@ -418,7 +425,13 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
     else:
         unconnected = _unconnected(unconnected_gradients)
     leaf = _is_leaf(sources)
-    flat_sources = [sources] if leaf else _nest.flatten(sources)
+    flat_list = False
+    if leaf:
+        flat_sources = [sources]
+    elif type(sources) is list and _all_leaves(sources):  # a list of variables: no nest walk
+        flat_sources, flat_list = sources, True
+    else:
+        flat_sources = _nest.flatten(sources)
     tracked = [s if type(s) is _ET else _as_source(s)[0] for s in flat_sources]
     targets = [target] if type(target) is _ET else [_target_tensor(t) for t in flatten(target)]
     if output_gradients is not None:
@@ -462,7 +475,9 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
         else:
             g = gl[0] if len(gl) == 1 else aggregate(gl)
         result.append(g)
-    return result[0] if leaf else _nest.pack_sequence_as(sources, result)
+    if leaf:
+        return result[0]
+    return result if flat_list else _nest.pack_sequence_as(sources, result)
 
 
 def _batchable(nodes, target_id):
