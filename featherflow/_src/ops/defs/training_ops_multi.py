@@ -36,8 +36,11 @@ from featherflow._src.ops.defs import training_ops as T
 from featherflow._src.ops.registry import primitive
 
 CHUNK = 65536  # elements: var, m, v, grad and 2 scratch slices of 256 KiB (float32) stay in L3
-# Below this many elements in total, one thread does everything (thread hand-off costs ~50 us).
-PARALLEL_MIN = 1 << 18
+# Below this many elements in total, one thread does everything. The hand-off costs ~50 us, and
+# in a training step the second core is often still held by BLAS threads spinning down after the
+# backward matmuls: measured in `fit` of a 335K-parameter MLP, one thread was faster (1.7 against
+# 1.9-2.0 ms per Adam step); 10M parameters still gain from two (benchmarks: adam_many_vars).
+PARALLEL_MIN = 1 << 20
 THREADS = max(1, int(os.environ.get("FEATHERFLOW_UPDATE_THREADS", os.cpu_count() or 1)))
 
 _local = threading.local()
