@@ -60,3 +60,14 @@ def test_error_classes(case):
     expected = _error(fn, tf)
     assert expected is not None
     assert _error(fn, ff) == expected
+
+
+def test_raw_sparse_xent_returns_loss_and_backprop_like_tf():
+    z = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    labels = np.array([1, 0, 4, 2], np.int32)
+    loss, backprop = ff.raw_ops.SparseSoftmaxCrossEntropyWithLogits(
+        features=ff.constant(z), labels=ff.constant(labels))
+    tloss, tbackprop = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(
+        features=tf.constant(z), labels=tf.constant(labels))
+    np.testing.assert_allclose(loss.numpy(), tloss.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(backprop.numpy(), tbackprop.numpy(), rtol=1e-6, atol=1e-6)

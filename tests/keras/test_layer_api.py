@@ -304,3 +304,28 @@ def test_regularizers_and_constraints():
     d = L.Dense(2, kernel_constraint="non_neg")
     d.build((None, 2))
     assert isinstance(d.kernel.constraint, tf.keras.constraints.NonNeg)
+
+
+def test_eager_tensor_input_is_cast_to_the_compute_dtype():
+    # One eager tensor takes the layer's shortcut: floats are cast, integers kept, same dtype
+    # passed through untouched.
+    seen = []
+
+    class Probe(L.Layer):
+        def call(self, x):
+            seen.append(x)
+            return x
+
+    p64 = Probe(dtype="float64")
+    x32 = tf.constant([1.5, 2.5], tf.float32)
+    assert p64(x32).dtype == tf.float64
+    xi = tf.constant([1, 2])
+    assert p64(xi).dtype == tf.int32
+    x64 = tf.constant([1.0], tf.float64)
+    p64(x64)
+    assert seen[-1] is x64
+    # A Variable is converted through its read (a tensor of its dtype), then cast.
+    v = tf.Variable([0.5, 1.5], dtype=tf.float32)
+    out = p64(v)
+    assert out.dtype == tf.float64
+    np.testing.assert_array_equal(out.numpy(), [0.5, 1.5])

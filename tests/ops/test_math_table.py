@@ -387,3 +387,17 @@ def test_einsum_and_tensordot_errors():
     np.testing.assert_allclose(tf.tensordot(tf.constant(a), tf.constant(b),
                                             [[1, 2], [1, 0]]).numpy(),
                                np.tensordot(a, b, [[1, 2], [1, 0]]), rtol=1e-5)
+
+
+def test_divide_no_nan_with_and_without_zero_divisors():
+    x = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], np.float32)
+    for y in (np.array([2.0, 4.0, 8.0], np.float32), np.array([2.0, 0.0, -0.0], np.float32),
+              np.zeros(3, np.float32)):
+        got = tf.math.divide_no_nan(tf.constant(x), tf.constant(y)).numpy()
+        with np.errstate(all="ignore"):
+            want = np.where(y == 0, 0.0, x / np.where(y == 0, 1.0, y)).astype(np.float32)
+        np.testing.assert_array_equal(got, want)
+        assert not np.signbit(got[:, y == 0]).any()  # 0, never -0.0, where y == 0
+    # 0-d operands (held as NumPy scalars) take the same paths.
+    assert tf.math.divide_no_nan(tf.constant(3.0), tf.constant(0.0)).numpy() == 0.0
+    assert tf.math.divide_no_nan(tf.constant(3.0), tf.constant(2.0)).numpy() == 1.5
