@@ -475,7 +475,8 @@ class Layer(LayerLossesMixin, Module):
         elif "training" in kwargs:
             kwargs.pop("training")
         if self._accepts("mask") and kwargs.get("mask") is None and first is not None:
-            masks = [get_mask(x) for _, x in _walk.flatten_with_paths(first)]
+            masks = [get_mask(first)] if type(first) is _ET else \
+                [get_mask(x) for _, x in _walk.flatten_with_paths(first)]
             if any(m is not None for m in masks):
                 kwargs["mask"] = masks[0] if len(masks) == 1 else masks
         assert_input_compatibility(self.input_spec, first, self.name)
