@@ -288,6 +288,7 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
     grads = seeds
     pop = grads.pop
     get = grads.get
+    add = grads.setdefault  # add(key, []).append(g): a gradient arriving at tensor `key`
     sparse_ok = grad_util.SPARSE_OK
     mask = _TRAINABLE_MASK
     for op, inputs, attrs, outputs in reversed(nodes):
@@ -311,12 +312,7 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
                 x = inputs[0]
                 if op.name in _PASS_THROUGH:  # identity gradient: no call, no OpView
                     if x._dtype._bit & mask:
-                        key = id(x)
-                        gl = get(key)
-                        if gl is None:
-                            grads[key] = [g]
-                        else:
-                            gl.append(g)
+                        add(id(x), []).append(g)
                     continue
                 skip = () if x._dtype._bit & mask else (0,)
             elif n == 2:
@@ -329,19 +325,9 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
                 if vjp2 is not None:  # no op view, no wrapper call
                     gx, gy = vjp2(x, y, outputs[0], g, skip)
                     if gx is not None:
-                        key = id(x)
-                        gl = get(key)
-                        if gl is None:
-                            grads[key] = [gx]
-                        else:
-                            gl.append(gx)
+                        add(id(x), []).append(gx)
                     if gy is not None:
-                        key = id(y)
-                        gl = get(key)
-                        if gl is None:
-                            grads[key] = [gy]
-                        else:
-                            gl.append(gy)
+                        add(id(y), []).append(gy)
                     continue
             else:
                 skip = _skip(inputs, reach)
@@ -357,12 +343,7 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
         i = 0
         for t, g in zip(inputs, in_grads):
             if g is not None and not (skip and i in skip):
-                key = id(t)
-                gl = get(key)
-                if gl is None:
-                    grads[key] = [g]
-                else:
-                    gl.append(g)
+                add(id(t), []).append(g)
             i += 1
     return grads
 
