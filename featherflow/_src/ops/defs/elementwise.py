@@ -257,10 +257,12 @@ Cast = primitive("Cast", dtypes=None, same_dtype=0)(_cast)
 def _add_n(xp, *inputs):
     if len(inputs) == 1:
         return inputs[0].copy() if hasattr(inputs[0], "copy") else inputs[0]
-    out = inputs[0] + inputs[1]  # a new value: the inputs are never written
+    # A new value (the inputs are never written), of the inputs' dtype: AddN's inputs share one
+    # dtype (checked by dispatch), and `+` of two operands of one dtype keeps it.
+    out = inputs[0] + inputs[1]
     for x in inputs[2:]:
         out = out + x
-    return out.astype(inputs[0].dtype) if out.dtype != inputs[0].dtype else out
+    return out
 
 
 # quiet=False: `+` warns from this module (silenced by the ops.defs filter); gradients sum here.
