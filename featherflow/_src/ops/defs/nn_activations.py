@@ -188,17 +188,21 @@ def _softsign_grad(op, grad):
 
 # -- softmax ------------------------------------------------------------------------------------
 def _shifted(xp, x, axis):
+    # Array methods, not xp.max/xp.sum: NumPy's Python-level reduction wrappers cost more than
+    # these reductions of a small batch.
     v = _up(xp, xp.asarray(x))
-    return v - xp.max(v, axis=axis, keepdims=True)
+    return v - v.max(axis=axis, keepdims=True)
 
 
-@primitive("Softmax", dtypes=FLOATS, out_dtype="same")
+# quiet=False (Softmax and LogSoftmax): C-level NumPy calls only, caught by the ops.defs filter.
+@primitive("Softmax", dtypes=FLOATS, out_dtype="same", quiet=False)
 def Softmax(xp, logits, axis=-1):
     """Softmax along `axis` (TF's op works on the last axis; the attr saves two transposes)."""
     if logits.size == 0:
         return xp.asarray(logits).copy()
     e = xp.exp(_shifted(xp, logits, axis))
-    return _down(e / xp.sum(e, axis=axis, keepdims=True), logits)
+    e /= e.sum(axis=axis, keepdims=True)
+    return _down(e, logits)
 
 
 @register_gradient("Softmax")
@@ -209,12 +213,13 @@ def _softmax_grad(op, grad):
     return [(grad - tf.reduce_sum(grad * y, axis=axis, keepdims=True)) * y]
 
 
-@primitive("LogSoftmax", dtypes=FLOATS, out_dtype="same")
+@primitive("LogSoftmax", dtypes=FLOATS, out_dtype="same", quiet=False)
 def LogSoftmax(xp, logits, axis=-1):
     if logits.size == 0:
         return xp.asarray(logits).copy()
     s = _shifted(xp, logits, axis)
-    return _down(s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True)), logits)
+    s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+    return _down(s, logits)
 
 
 @register_gradient("LogSoftmax")
