@@ -305,7 +305,26 @@ def constant(value, dtype=None, shape=None, name="Const", allow_cast_numpy=True)
         a = _host_with_dtype(value, dtype, allow_cast_numpy)
     if shape is not None:
         a = _reshape_constant(a, shape, value)
-    return place_host(a, dtype)
+    return place_host(_unaliased(a, value), dtype)
+
+
+# Values whose host array is always built afresh (never memory the caller can write).
+_FRESH_TYPES = (list, tuple, int, float, complex, bool, str, bytes, np.generic)
+
+
+def _unaliased(a, value):
+    """`a`, the host array built for `value`, or a copy of it when it shares memory with
+    `value` (a NumPy array, a buffer, an object with __array__): a tensor is immutable, so it
+    never aliases memory its creator can still write (TensorFlow copies too)."""
+    if a is value:
+        return a.copy()
+    if isinstance(value, _FRESH_TYPES):
+        return a
+    try:
+        shared = np.may_share_memory(a, value)
+    except Exception:  # noqa: BLE001 - an exotic array-like: copy to be safe
+        shared = True
+    return a.copy() if shared else a
 
 
 def _reshape_constant(a, shape, value):

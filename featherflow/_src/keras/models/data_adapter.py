@@ -9,6 +9,9 @@ import warnings
 
 import numpy as np
 
+from featherflow._src.framework import dtypes as _dt
+from featherflow._src.framework.convert import place_host as _place_host
+
 
 def _tf():
     import featherflow as tf  # noqa: PLC0415
@@ -160,6 +163,10 @@ class DataHandler:
                 sel = order[start:start + bs]
 
             def take(a, sel=sel):
+                if order is not None and type(a) is np.ndarray and a.dtype.kind in "biufc":
+                    # Rows gathered by an index array are a fresh copy already: held as is
+                    # (convert_to_tensor would copy them again, to not alias the caller's data).
+                    return _place_host(a[sel], _dt.from_numpy(a.dtype))
                 return convert(a[sel])
             yield (map_structure(take, x), map_structure(take, y), map_structure(take, sw))
 
