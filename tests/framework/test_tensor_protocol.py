@@ -97,22 +97,25 @@ def test_copy_and_eager_only_attributes():
     lambda a: tf.constant(a, dtype=tf.float32),
     lambda a: tf.identity(a),
 ])
-def test_tensors_from_numpy_do_not_alias_the_array(make):
+@pytest.mark.parametrize("device", ["/CPU:0", None])
+def test_tensors_from_numpy_do_not_alias_the_array(make, device):
     # A tensor is immutable: writing to the NumPy array it came from must not change it (TF
-    # copies on conversion, so does featherflow).
+    # copies on conversion, so does featherflow). On CPU:0 the tensor holds a host array.
     a = np.arange(4, dtype=np.float32)
-    t = make(a)
+    with tf.device(device):
+        t = make(a)
     a[:] = -1.0
     np.testing.assert_array_equal(t.numpy().ravel(), [0.0, 1.0, 2.0, 3.0])
 
 
 def test_tensors_from_views_and_buffers_do_not_alias():
     base = np.arange(6, dtype=np.float64)
-    t = tf.constant(base[::2])
+    buf = bytearray(np.float32(1.5).tobytes())
+    with tf.device("/CPU:0"):
+        t = tf.constant(base[::2])
+        u = tf.constant(np.frombuffer(buf, np.float32))
     base[:] = 0.0
     np.testing.assert_array_equal(t.numpy(), [0.0, 2.0, 4.0])
-    buf = bytearray(np.float32(1.5).tobytes())
-    u = tf.constant(np.frombuffer(buf, np.float32))
     buf[:] = bytes(4)
     assert u.numpy().tolist() == [1.5]
 
@@ -133,9 +136,10 @@ def test_fit_batches_are_not_aliased_to_the_training_arrays():
     y = np.zeros((4, 2), np.float32)
     for shuffle in (True, False):
         seen.clear()
-        model = tf.keras.Sequential([tf.keras.Input((2,)), Keep()])
-        model.compile("sgd", "mse")
-        model.fit(x, y, batch_size=2, epochs=1, shuffle=shuffle, verbose=0)
+        with tf.device("/CPU:0"):
+            model = tf.keras.Sequential([tf.keras.Input((2,)), Keep()])
+            model.compile("sgd", "mse")
+            model.fit(x, y, batch_size=2, epochs=1, shuffle=shuffle, verbose=0)
         before = [s.numpy().copy() for s in seen]
         x += 100.0
         for s, b in zip(seen, before):
