@@ -352,12 +352,14 @@ def scalar_like(value, ref: EagerTensor) -> EagerTensor:
             # `x * 2.0` on the host: the NumPy scalar place_host would make, without the 0-d
             # array in between (same rounding, same overflow warning).
             t = _new(EagerTensor)
-            t._value = s = dtype._np_type(value)
+            t._value = dtype._np_type(value)
             t._dtype = dtype
             t._device = dev
             t._shape = None
-            t._nbytes = n = s.itemsize
-            dev.allocated(n)
+            t._nbytes = n = dtype._np.itemsize  # (a NumPy scalar's own attributes are slower)
+            used = dev.bytes_in_use = dev.bytes_in_use + n  # dev.allocated(n), inlined
+            if used > dev.peak_bytes:
+                dev.peak_bytes = used
             return t
         a = np.asarray(value, dtype._np)
     else:
