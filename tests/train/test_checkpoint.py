@@ -322,3 +322,31 @@ def test_latest_checkpoint_needs_the_files(tmp_path):
     assert tf.train.latest_checkpoint(str(tmp_path)) == path
     os.remove(path + ".index")
     assert tf.train.latest_checkpoint(str(tmp_path)) is None
+
+
+@pytest.mark.parametrize("fsync", [False, True])
+def test_experimental_fsync_controls_durability_calls(tmp_path, monkeypatch, fsync):
+    # Saves are atomic by renames either way; only experimental_fsync=True also fsyncs the data,
+    # index and state files and the directory (TF itself never fsyncs).
+    calls = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    m = tf.Module()
+    m.v = tf.Variable(np.arange(5000, dtype=np.float32))
+    options = tf.train.CheckpointOptions(experimental_fsync=fsync)
+    assert options.experimental_fsync is fsync
+    ckpt = tf.train.Checkpoint(model=m)
+    path = ckpt.save(str(tmp_path / "c"), options=options)
+    manager = tf.train.CheckpointManager(ckpt, str(tmp_path / "m"), max_to_keep=2)
+    manager.save(options=options)
+    if fsync:
+        # data + index + directory for each of the two writes, state file + directory for
+        # save() and twice for the manager.
+        assert len(calls) >= 2 * 3 + 2 + 2 * 2
+    else:
+        assert calls == []
+    monkeypatch.setattr(os, "fsync", real)
+    m.v.assign(tf.zeros([5000]))
+    ckpt.restore(path).assert_consumed()
+    np.testing.assert_array_equal(m.v.numpy(), np.arange(5000, dtype=np.float32))
+    assert tf.train.latest_checkpoint(str(tmp_path)) == path

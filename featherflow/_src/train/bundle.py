@@ -14,8 +14,10 @@ A checkpoint `prefix` is two kinds of file:
 
 `BundleWriter` streams tensors into the data file as they are added (big buffers are written
 straight from the array's memory) and writes the index at `finish()`; both files go through a
-temporary name in the same directory, fsync and `os.replace`, the index last, so an interrupted
-save never leaves a new index pointing at missing data. `BundleReader` checks every checksum and
+temporary name in the same directory and `os.replace`, the index last, so an interrupted save
+(a killed process) never leaves a new index pointing at missing data. With `durable=True` the
+files and the directory are also fsynced before and after the renames, so the checkpoint also
+survives a power loss (TensorFlow does not fsync; neither does featherflow by default). `BundleReader` checks every checksum and
 size and raises `tf.errors.DataLossError` for damaged or inconsistent files and
 `tf.errors.NotFoundError` for missing files or keys.
 """
@@ -242,9 +244,11 @@ class BundleWriter:
     array([3., 4., 5.], dtype=float32)
     """
 
-    def __init__(self, prefix: str, block_size: int = sstable.DEFAULT_BLOCK_SIZE):
+    def __init__(self, prefix: str, block_size: int = sstable.DEFAULT_BLOCK_SIZE,
+                 durable: bool = False):
         self._prefix = os.fspath(prefix)
         self._block_size = block_size
+        self._durable = bool(durable)
         directory = os.path.dirname(self._prefix)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -319,7 +323,8 @@ class BundleWriter:
         self._done = True
         try:
             self._file.flush()
-            os.fsync(self._file.fileno())
+            if self._durable:
+                os.fsync(self._file.fileno())
             self._file.close()
             header = BundleHeader().encode()
             items = [(HEADER_KEY, header)]
@@ -330,14 +335,16 @@ class BundleWriter:
             try:
                 with open(temp_index, "wb") as f:
                     f.write(table)
-                    f.flush()
-                    os.fsync(f.fileno())
+                    if self._durable:
+                        f.flush()
+                        os.fsync(f.fileno())
                 os.replace(self._data_temp, self._data_final)
                 os.replace(temp_index, final_index)
             except BaseException:
                 _remove_quietly(temp_index)
                 raise
-            _fsync_dir(os.path.dirname(self._prefix))
+            if self._durable:
+                _fsync_dir(os.path.dirname(self._prefix))
         except BaseException:
             self.abort()
             raise

@@ -131,11 +131,15 @@ def snapshot(variable):
     return np.asarray(host), dtype, t
 
 
+def _durable(options) -> bool:
+    return bool(getattr(options, "experimental_fsync", False))
+
+
 def write_graph(prefix: str, graph: ObjectGraph, options=None) -> str:
-    """Writes every variable of `graph` and the graph proto to checkpoint `prefix`."""
-    del options  # accepted for TF's signature; featherflow writes synchronously on the host
+    """Writes every variable of `graph` and the graph proto to checkpoint `prefix` (fsynced
+    when `options.experimental_fsync` is set)."""
     prefix = os.fspath(prefix)
-    writer = BundleWriter(prefix)
+    writer = BundleWriter(prefix, durable=_durable(options))
     try:
         keep = []
         for nid, var in graph.variables():
@@ -166,26 +170,33 @@ _NOT_FOUND_HINT = ("\nPlease double-check that the path is correct. You may be m
 class CheckpointOptions:
     """Options for `Checkpoint.save/write/read/restore` (tf.train.CheckpointOptions).
 
-    featherflow writes synchronously from the host, so the fields are accepted and kept for
+    featherflow writes synchronously from the host, so most fields are accepted and kept for
     TF's API but change nothing: `experimental_io_device`, `experimental_enable_async_checkpoint`
-    / `enable_async` (a save returns when its files are durable), `experimental_write_callbacks`
-    (called with the saved prefix after each write), `experimental_skip_slot_variables`,
-    `experimental_sharding_callback` (one data shard is written).
+    / `enable_async` (a save returns when its files are written), `experimental_skip_slot_variables`,
+    `experimental_sharding_callback` (one data shard is written). `experimental_write_callbacks`
+    are called with the saved prefix after each write.
+
+    `experimental_fsync` (featherflow's, not TF's; default False as TF never fsyncs): also fsync
+    the data, index and state files and their directory, so that a saved checkpoint survives a
+    power loss. Without it a save is still atomic against a killed process (files are written
+    under temporary names and renamed into place, the index last).
     """
 
     __slots__ = ("experimental_io_device", "experimental_enable_async_checkpoint",
                  "experimental_write_callbacks", "enable_async", "experimental_skip_slot_variables",
-                 "experimental_sharding_callback")
+                 "experimental_sharding_callback", "experimental_fsync")
 
     def __init__(self, experimental_io_device=None, experimental_enable_async_checkpoint=False,
                  experimental_write_callbacks=None, enable_async=False,
-                 experimental_skip_slot_variables=False, experimental_sharding_callback=None):
+                 experimental_skip_slot_variables=False, experimental_sharding_callback=None,
+                 experimental_fsync=False):
         self.experimental_io_device = experimental_io_device
         self.experimental_enable_async_checkpoint = experimental_enable_async_checkpoint
         self.experimental_write_callbacks = experimental_write_callbacks
         self.enable_async = enable_async or experimental_enable_async_checkpoint
         self.experimental_skip_slot_variables = experimental_skip_slot_variables
         self.experimental_sharding_callback = experimental_sharding_callback
+        self.experimental_fsync = bool(experimental_fsync)
 
 
 def _callbacks(options, path):
@@ -298,7 +309,8 @@ class Checkpoint:
         except BaseException:
             counter.assign_sub(1)
             raise
-        state.update_checkpoint_state(os.path.dirname(file_prefix), path, [path])
+        state.update_checkpoint_state(os.path.dirname(file_prefix), path, [path],
+                                      _durable=_durable(options))
         _callbacks(options, path)
         return path
 

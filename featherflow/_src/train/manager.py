@@ -93,14 +93,15 @@ class CheckpointManager:
         return list(self._maybe_delete.keys())
 
     # -- saving --------------------------------------------------------------------------------
-    def _record_state(self):
+    def _record_state(self, durable=False):
         if self._latest_checkpoint is None:
             return
         _state.update_checkpoint_state(
             self._directory, self._latest_checkpoint,
             all_model_checkpoint_paths=self.checkpoints,
             all_model_checkpoint_timestamps=list(self._maybe_delete.values()),
-            last_preserved_timestamp=self._last_preserved_timestamp, save_relative_paths=True)
+            last_preserved_timestamp=self._last_preserved_timestamp, save_relative_paths=True,
+            _durable=durable)
 
     def _sweep(self):
         if not self._max_to_keep:
@@ -148,9 +149,10 @@ class CheckpointManager:
         self._maybe_delete[save_path] = timestamp
         self._latest_checkpoint = save_path
         # The new checkpoint is recorded before anything is deleted, and the list again after.
-        self._record_state()
+        durable = bool(getattr(options, "experimental_fsync", False))
+        self._record_state(durable)
         self._sweep()
-        self._record_state()
+        self._record_state(durable)
         return save_path
 
     def sync(self):

@@ -17,8 +17,13 @@ class CorruptError(ValueError):
 
 
 # -- encoding -----------------------------------------------------------------------------------
+_ONE_BYTE = [bytes((i,)) for i in range(128)]  # the encodings of 0..127 (tags, short lengths)
+
+
 def varint(value: int) -> bytes:
     """Encodes a non-negative int, or a negative int64 as its two's complement (10 bytes)."""
+    if 0 <= value < 128:  # most tags, lengths and ids of a checkpoint's protos: a table lookup
+        return _ONE_BYTE[value]
     if value < 0:
         value &= (1 << 64) - 1
     out = bytearray()
@@ -30,7 +35,8 @@ def varint(value: int) -> bytes:
 
 
 def tag(field: int, wire_type: int) -> bytes:
-    return varint((field << 3) | wire_type)
+    key = (field << 3) | wire_type
+    return _ONE_BYTE[key] if key < 128 else varint(key)
 
 
 def field_varint(field: int, value: int, keep_zero: bool = False) -> bytes:

@@ -7,8 +7,9 @@ functions that find checkpoints through it: latest_checkpoint, get_checkpoint_st
     all_model_checkpoint_timestamps: 1795560797.1450467
     last_preserved_timestamp: 1795560796.1282759
 
-The file is replaced atomically (temporary file in the same directory, fsync, `os.replace`), so
-a reader sees the old state or the new one, never a torn file.
+The file is replaced atomically (temporary file in the same directory, `os.replace`; fsynced
+too when the save asked for it), so a reader sees the old state or the new one, never a torn
+file.
 """
 from __future__ import annotations
 
@@ -180,8 +181,10 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
 
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,
                             latest_filename=None, all_model_checkpoint_timestamps=None,
-                            last_preserved_timestamp=None, save_relative_paths=True):
-    """Replaces `save_dir`'s state file atomically."""
+                            last_preserved_timestamp=None, save_relative_paths=True,
+                            _durable=False):
+    """Replaces `save_dir`'s state file atomically (and fsynced with `_durable`, what a save
+    with CheckpointOptions(experimental_fsync=True) passes)."""
     save_dir = os.fspath(save_dir)
     paths = list(all_model_checkpoint_paths or [])
     if not paths or paths[-1] != model_checkpoint_path:
@@ -198,10 +201,10 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
     state = CheckpointState(shown(model_checkpoint_path), [shown(p) for p in paths],
                             list(all_model_checkpoint_timestamps or []),
                             last_preserved_timestamp or 0.0)
-    write_state(state_path(save_dir or ".", latest_filename), state.to_text())
+    write_state(state_path(save_dir or ".", latest_filename), state.to_text(), _durable)
 
 
-def write_state(path: str, text: str):
+def write_state(path: str, text: str, durable: bool = False):
     directory = os.path.dirname(path)
     if directory:
         os.makedirs(directory, exist_ok=True)
@@ -209,8 +212,9 @@ def write_state(path: str, text: str):
     try:
         with open(temp, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(temp, path)
     except BaseException:
         try:
@@ -218,4 +222,5 @@ def write_state(path: str, text: str):
         except OSError:
             pass
         raise
-    _bundle._fsync_dir(directory)
+    if durable:
+        _bundle._fsync_dir(directory)
