@@ -22,7 +22,9 @@ CRC32C runs at hardware speed with the `crc32c` package (extra `featherflow[chec
 worker threads that overlap the file I/O; the NumPy fallback is several times slower than the
 I/O. `python -m benchmarks -k checkpoint`, or `python -m benchmarks.cases_checkpoint`.
 """
+import atexit
 import os
+import shutil
 import tempfile
 
 from benchmarks.harness import Case
@@ -30,6 +32,7 @@ from benchmarks.harness import Case
 N_VARS = 100
 SIZE = 200 * 1000 * 1000 // 4 // N_VARS   # float32 elements per variable
 _DIR = tempfile.mkdtemp(prefix="ff_bench_ckpt_")
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)  # 0.4-0.8 GB of files per run
 
 
 def _arrays(np_):
