@@ -237,3 +237,18 @@ def test_tensor_spec():
     assert s.is_compatible_with(tf.constant([[1, 2, 3], [4, 5, 6]]))
     assert not s.is_compatible_with(tf.constant([[1.0]]))
     assert tf.TensorSpec.from_tensor(tf.constant([1, 2])) == tf.TensorSpec([2], tf.int32)
+
+
+def test_map_results_that_are_reused_numpy_buffers_are_copied():
+    # An eager map function may return the same NumPy buffer each time; every element must keep
+    # the values it had when it was produced (as TF's traced map would).
+    buf = np.zeros(2, np.float32)
+
+    def fill(x):
+        buf[:] = x.numpy()
+        return buf
+
+    with tf.device("/CPU:0"):
+        ds = tf.data.Dataset.from_tensor_slices(np.array([[1, 2], [3, 4], [5, 6]], np.float32))
+        got = list(ds.map(fill))
+    np.testing.assert_array_equal(np.stack([g.numpy() for g in got]), [[1, 2], [3, 4], [5, 6]])

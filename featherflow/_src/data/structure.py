@@ -105,8 +105,9 @@ def normalize(value):
 
 def from_function(value):
     """What a map/filter/reduce function returned, as a structure of host arrays (lists become
-    tuples, Python numbers take TF's default dtypes)."""
-    return map_leaves(lambda v: host_leaf(v, copy=False), value, lists_as_tuples=True)
+    tuples, Python numbers take TF's default dtypes). A NumPy array the function returned is
+    copied (it may be a buffer the function reuses); tensors are immutable and kept as they are."""
+    return map_leaves(host_leaf, value, lists_as_tuples=True)
 
 
 def dtype_of(a) -> _dt.DType:
