@@ -280,7 +280,8 @@ class GradientTape:
             raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
                             "Variables or CompositeTensors to be differentiated, but received "
                             "None.")
-        self._begin_gradient()
+        if self._nodes is None or self._recording:  # else nothing for _begin_gradient to do
+            self._begin_gradient()
         try:
             return backprop.gradient(self, target, sources, output_gradients,
                                      unconnected_gradients)
