@@ -43,12 +43,16 @@ def test_mixed_dtypes_raise_the_same_error(device):
         a = tf.constant([1.0, 2.0])
         b = tf.constant([1, 2])
         c = tf.constant([1.0, 2.0], tf.float64)
+        u = tf.constant([[1]], tf.uint8)
+    assert a.device.endswith(device.lstrip("/"))
+    # Outside the scope, CPU inputs take the fast path (its inlined dtype checks, and MatMul's
+    # check for the dtypes `checked_dtypes` does not exempt).
     with pytest.raises(tf.errors.InvalidArgumentError, match="cannot compute AddV2 as input #1"):
         tf.raw_ops.AddV2(x=a, y=b)
     with pytest.raises(tf.errors.InvalidArgumentError, match="cannot compute AddN as input #2"):
         tf.raw_ops.AddN(inputs=[a, a, c])
     with pytest.raises(tf.errors.NotFoundError, match="Could not find device for node: MatMul"):
-        tf.raw_ops.MatMul(a=tf.constant([[1]], tf.uint8), b=tf.constant([[1]], tf.uint8))
+        tf.raw_ops.MatMul(a=u, b=u)
 
 
 def test_byte_counts_on_the_fast_path():

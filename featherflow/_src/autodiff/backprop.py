@@ -91,7 +91,7 @@ def _is_leaf(struct):
 
 def _all_leaves(items):
     for x in items:
-        if type(x) not in _LEAF_TYPES and not _is_leaf(x):
+        if not _is_leaf(x):
             return False
     return True
 
@@ -399,8 +399,8 @@ def _ones_like(t):
 
 
 def gradient(tape, target, sources, output_gradients, unconnected_gradients):
-    # NOTE: runs once per training step; the helpers for one source and one target (the usual
-    # call) are inlined.
+    # NOTE: runs once per training step: one target tensor and one source or a plain list of
+    # them (the usual call) skip the nest walks.
     if unconnected_gradients is UnconnectedGradients.NONE or unconnected_gradients == "none":
         unconnected = UnconnectedGradients.NONE
     else:
@@ -437,13 +437,7 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             else:
                 gl.append(g)
         k += 1
-    # The sources the tape traced: watched, or produced by a recorded op. Like TensorFlow, an
-    # unwatched tensor gets no gradient even where a recorded op consumed it.
-    watched = tape._watched
-    source_ids = set()
-    for tr in tracked:
-        if id(tr) in watched:
-            source_ids.add(id(tr))
+    source_ids = _source_ids(tape, tracked)
     nodes, reach = path(tape, source_ids)
     grads = backward(nodes, seeds, source_ids, reach)
     result = []
@@ -454,7 +448,7 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             if unconnected is UnconnectedGradients.ZERO:
                 g = _zero_for(s)
         else:
-            g = gl[0] if len(gl) == 1 else aggregate(gl)
+            g = aggregate(gl)
         result.append(g)
     if leaf:
         return result[0]

@@ -76,42 +76,34 @@ def variable_handle(x):
     return None
 
 
-def variable_accessed(variable):
-    """Called by a Variable's read path while tapes are active: auto-watch trainable variables."""
+_READ_OP = None
+
+
+def variable_accessed(variable, read=None):
+    """A Variable read while tapes are active: every tape that watches accessed variables
+    auto-watches a trainable one. `read`, the tensor of a read the Variable made itself (its
+    inlined host read), is recorded as the ReadVariableOp node dispatch would have recorded;
+    reads through dispatch leave the recording to dispatch."""
+    global _READ_OP
     key = id(variable)
+    handle = variable._handle
+    node = None
     for tape in _THREAD.tapes:
         # A variable read again on the same tape costs this one lookup.
         if key not in tape._variables and tape._watch_accessed_variables and \
                 getattr(variable, "trainable", True):
             tape._watch_variable(variable)
-
-
-_READ_OP = None
-
-
-def variable_read(variable, t):
-    """A Variable's inlined host read (tensor `t`) under active tapes: what `variable_accessed`
-    and dispatch's recording of ReadVariableOp would do, in one call."""
-    global _READ_OP
-    key = id(variable)
-    handle = variable._handle
-    hkey = id(handle)
-    node = None
-    for tape in _THREAD.tapes:
-        if key not in tape._variables and tape._watch_accessed_variables and \
-                getattr(variable, "trainable", True):
-            tape._watch_variable(variable)
+        if read is None:
+            continue
         w = tape._watched
-        if hkey in w:
+        if id(handle) in w and read._dtype._bit & _TRAINABLE_MASK:
             if node is None:
-                if not t._dtype._bit & _TRAINABLE_MASK:
-                    return
                 if _READ_OP is None:
                     from featherflow._src.ops.defs.resource import read_variable  # noqa: PLC0415
                     _READ_OP = read_variable
-                node = (_READ_OP, (handle,), None, (t,))
+                node = (_READ_OP, (handle,), None, (read,))
             tape._nodes.append(node)
-            w[id(t)] = t
+            w[id(read)] = read
 
 
 _BACKPROP = None

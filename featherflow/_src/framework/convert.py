@@ -357,9 +357,7 @@ def scalar_like(value, ref: EagerTensor) -> EagerTensor:
             t._device = dev
             t._shape = None
             t._nbytes = n = dtype._np.itemsize  # (a NumPy scalar's own attributes are slower)
-            used = dev.bytes_in_use = dev.bytes_in_use + n  # dev.allocated(n), inlined
-            if used > dev.peak_bytes:
-                dev.peak_bytes = used
+            dev.allocated(n)
             return t
         a = np.asarray(value, dtype._np)
     else:

@@ -53,10 +53,13 @@ def to_tensor(x, dtype=None):
     return x
 
 
+def dims(x) -> tuple:
+    """x's shape as a tuple (None for unknown dims), straight from an eager tensor's array."""
+    return x._value.shape if type(x) is _ET else tuple(x.shape)
+
+
 def ndim(x) -> int:
-    if type(x) is _ET:
-        return len(x._value.shape)
-    return len(x.shape)
+    return len(dims(x))
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import warnings
 
-from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.keras import _lossops as ops
 from featherflow._src.keras import activations as _act
 from featherflow._src.keras._lossops import EPSILON, squeeze_or_expand_to_same_rank
@@ -230,11 +229,6 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -ops.reduce_sum(y_true * ops.log(output), axis=axis)
 
 
-def _dims(x):
-    """x's shape as a tuple (None for unknown dims), straight from an eager tensor's array."""
-    return x._value.shape if type(x) is _ET else tuple(x.shape)
-
-
 def _sparse_cce(target, output, from_logits, axis):
     if axis != -1 and axis != ops.ndim(output) - 1:
         raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
@@ -247,7 +241,7 @@ def _sparse_cce(target, output, from_logits, axis):
     if ops.ndim(target) != ops.ndim(output) - 1:
         raise ValueError("Argument `output` must have rank (ndim) `target.ndim - 1`. Received: "
                          f"target.shape={target.shape}, output.shape={output.shape}")
-    tshape, oshape = _dims(target), _dims(output)
+    tshape, oshape = ops.dims(target), ops.dims(output)
     for a, b in zip(tshape, oshape[:-1]):
         if a is not None and b is not None and a != b:
             raise ValueError("Arguments `target` and `output` must have the same shape up until"

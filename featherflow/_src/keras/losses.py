@@ -11,7 +11,6 @@ import math
 import numpy as np
 
 from featherflow._src.framework.device_scope import name_scope as _name_scope
-from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.keras import _serial
 from featherflow._src.keras import _lossops as ops
 from featherflow._src.keras import loss_functions as F
@@ -68,7 +67,7 @@ def apply_mask(sample_weight, mask, dtype, reduction):
 
 
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
-    dims = values._value.shape if type(values) is _ET else tuple(values.shape)
+    dims = ops.dims(values)
     if reduction is None or reduction == "none" or dims in ((), (0,)):
         return values
     loss = ops.reduce_sum(values)

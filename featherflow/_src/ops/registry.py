@@ -36,15 +36,18 @@ class OpDef:
     """
 
     __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "_grad",
-                 "differentiable", "check", "stateful", "doc", "mask", "simple", "out_dtype",
-                 "quiet", "same_out", "fast_mask", "vjp2")
+                 "differentiable", "check", "stateful", "doc", "mask", "out_dtype",
+                 "quiet", "same_out", "check_free", "fast_mask", "vjp2")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
                  differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
         self.name = name
         self.kernel = kernel
-        self.dtypes = dtypes
         self.same_dtype = same_dtype
+        # The dtypes (as bits) for which `check` has nothing to say: all without a check, none
+        # with one unless `checked_dtypes` declares them.
+        self.check_free = -1 if check is None else 0
+        self.dtypes = dtypes  # also sets `mask` and `fast_mask`
         self.num_outputs = num_outputs
         self._grad = None
         # For ops of two inputs and one output whose gradient is also available without an op
@@ -60,12 +63,6 @@ class OpDef:
         self.out_dtype = out_dtype
         # dispatch tests this bool, not `out_dtype == "same"` (DType.__eq__ is Python code).
         self.same_out = isinstance(out_dtype, str) and out_dtype == "same"
-        # Only the dtype mask and "all inputs share a dtype" to check: dispatch inlines that.
-        self.simple = check is None and same_dtype in (-1, 0)
-        # `mask` for simple ops, 0 otherwise: the fast path's one test of "only the dtype rule".
-        # `check_free` narrows it for an op whose check only rejects some dtypes: inputs of
-        # those dtypes skip validate() (see `checked_dtypes`).
-        self.fast_mask = self.mask if self.simple else 0
         # quiet: run the kernel under NumPy's "ignore" error state. Needed when a kernel calls
         # NumPy's Python-level functions (np.sum, np.mean, ...), whose warnings NumPy credits to
         # its own modules, out of reach of the warnings filter on featherflow's kernels (see
@@ -75,6 +72,18 @@ class OpDef:
     @property
     def dtypes(self):
         return self._dtypes
+
+    @dtypes.setter
+    def dtypes(self, value):
+        self._dtypes = None if value is None else frozenset(value)
+        # A bit per allowed dtype: dispatch's fast path checks `mask & dtype._bit`.
+        self.mask = -1 if value is None else sum(d._bit for d in self._dtypes)
+        self._refresh_fast_mask()
+
+    def _refresh_fast_mask(self):
+        # The dtypes for which only "allowed, and all inputs share it" is left to check, which
+        # dispatch's fast path inlines; 0 when same_dtype asks for a partial check.
+        self.fast_mask = self.mask & self.check_free if self.same_dtype in (-1, 0) else 0
 
     @property
     def grad(self):
@@ -86,14 +95,6 @@ class OpDef:
         # A new gradient function replaces the direct path that computed the old one.
         self._grad = fn
         self.vjp2 = None
-
-    @dtypes.setter
-    def dtypes(self, value):
-        self._dtypes = None if value is None else frozenset(value)
-        # A bit per allowed dtype: dispatch's fast path checks `mask & dtype._bit`.
-        self.mask = -1 if value is None else sum(d._bit for d in self._dtypes)
-        if getattr(self, "simple", False):
-            self.fast_mask = self.mask
 
     def validate(self, inputs, attrs):
         """TensorFlow's dtype rule for this op; raises InvalidArgumentError."""
@@ -139,7 +140,8 @@ def checked_dtypes(op, ok):
     leading inputs sharing that dtype): dispatch's fast path then skips validate() for them."""
     if op.same_dtype not in (-1, 0):
         raise ValueError(f"{op.name}: checked_dtypes needs same_dtype -1 or 0")
-    op.fast_mask = op.mask & sum(d._bit for d in ok)
+    op.check_free = sum(d._bit for d in ok)
+    op._refresh_fast_mask()
     return op
 
 

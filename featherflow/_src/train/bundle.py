@@ -233,6 +233,30 @@ def _fsync_dir(directory: str):
         os.close(fd)
 
 
+def atomic_write(path: str, write, durable: bool = False, mode: str = "wb"):
+    """Creates or replaces `path` atomically: `write(f)` fills a temporary file in the same
+    directory, which `os.replace` then moves over `path` (a killed process leaves the old file or
+    the new one). With `durable`, the file and the directory are also fsynced (a power loss
+    too). On an error the temporary file is removed and `path` is untouched."""
+    path = os.fspath(path)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    temp = _temp_name(path)
+    try:
+        with open(temp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            write(f)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    if durable:
+        _fsync_dir(directory)
+
+
 class BundleWriter:
     """Writes a checkpoint `prefix` in TensorFlow's format V2 (one data shard).
 

@@ -131,7 +131,8 @@ def snapshot(variable):
     return np.asarray(host), dtype, t
 
 
-def _durable(options) -> bool:
+def durable_save(options) -> bool:
+    """Whether a save with `options` fsyncs (CheckpointOptions.experimental_fsync)."""
     return bool(getattr(options, "experimental_fsync", False))
 
 
@@ -139,7 +140,7 @@ def write_graph(prefix: str, graph: ObjectGraph, options=None) -> str:
     """Writes every variable of `graph` and the graph proto to checkpoint `prefix` (fsynced
     when `options.experimental_fsync` is set)."""
     prefix = os.fspath(prefix)
-    writer = BundleWriter(prefix, durable=_durable(options))
+    writer = BundleWriter(prefix, durable=durable_save(options))
     try:
         keep = []
         for nid, var in graph.variables():
@@ -310,7 +311,7 @@ class Checkpoint:
             counter.assign_sub(1)
             raise
         state.update_checkpoint_state(os.path.dirname(file_prefix), path, [path],
-                                      _durable=_durable(options))
+                                      durable=durable_save(options))
         _callbacks(options, path)
         return path
 

@@ -8,6 +8,7 @@ import os
 import time
 
 from featherflow._src.train import state as _state
+from featherflow._src.train.checkpoint import durable_save
 
 
 def _delete_checkpoint_files(prefix: str):
@@ -101,7 +102,7 @@ class CheckpointManager:
             all_model_checkpoint_paths=self.checkpoints,
             all_model_checkpoint_timestamps=list(self._maybe_delete.values()),
             last_preserved_timestamp=self._last_preserved_timestamp, save_relative_paths=True,
-            _durable=durable)
+            durable=durable)
 
     def _sweep(self):
         if not self._max_to_keep:
@@ -149,7 +150,7 @@ class CheckpointManager:
         self._maybe_delete[save_path] = timestamp
         self._latest_checkpoint = save_path
         # The new checkpoint is recorded before anything is deleted, and the list again after.
-        durable = bool(getattr(options, "experimental_fsync", False))
+        durable = durable_save(options)
         self._record_state(durable)
         self._sweep()
         self._record_state(durable)

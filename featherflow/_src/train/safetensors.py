@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import struct
-import uuid
 
 import ml_dtypes
 import numpy as np
 
 from featherflow._src.framework import errors
+from featherflow._src.train import bundle as _bundle
 
 _TO_ST = {
     np.dtype(np.bool_): "BOOL", np.dtype(np.uint8): "U8", np.dtype(np.int8): "I8",
@@ -98,26 +98,13 @@ def save_safetensors(path, tensors, metadata: dict | None = None) -> None:
         offset += a.nbytes
     blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
     blob += b" " * (-len(blob) % 8)  # pad to 8 bytes, as the reference writer does
-    path = os.fspath(path)
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    temp = f"{path}.tmp{uuid.uuid4().hex}"
-    try:
-        with open(temp, "wb") as f:
-            f.write(struct.pack("<Q", len(blob)))
-            f.write(blob)
-            for name in order:
-                f.write(memoryview(arrays[name].reshape(-1).view(np.uint8)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.remove(temp)
-        except OSError:
-            pass
-        raise
+    def write(f):
+        f.write(struct.pack("<Q", len(blob)))
+        f.write(blob)
+        for name in order:
+            f.write(memoryview(arrays[name].reshape(-1).view(np.uint8)))
+
+    _bundle.atomic_write(path, write, durable=True)
 
 
 def _bad(path, msg):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from dataclasses import dataclass, field
 
 from featherflow._src.train import bundle as _bundle
@@ -182,9 +181,9 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,
                             latest_filename=None, all_model_checkpoint_timestamps=None,
                             last_preserved_timestamp=None, save_relative_paths=True,
-                            _durable=False):
-    """Replaces `save_dir`'s state file atomically (and fsynced with `_durable`, what a save
-    with CheckpointOptions(experimental_fsync=True) passes)."""
+                            durable=False):
+    """Replaces `save_dir`'s state file atomically (and fsynced with `durable`, what a save
+    with CheckpointOptions(experimental_fsync=True) asks for)."""
     save_dir = os.fspath(save_dir)
     paths = list(all_model_checkpoint_paths or [])
     if not paths or paths[-1] != model_checkpoint_path:
@@ -201,26 +200,6 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
     state = CheckpointState(shown(model_checkpoint_path), [shown(p) for p in paths],
                             list(all_model_checkpoint_timestamps or []),
                             last_preserved_timestamp or 0.0)
-    write_state(state_path(save_dir or ".", latest_filename), state.to_text(), _durable)
-
-
-def write_state(path: str, text: str, durable: bool = False):
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    temp = f"{path}.tmp{uuid.uuid4().hex}"
-    try:
-        with open(temp, "w", encoding="utf-8") as f:
-            f.write(text)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.remove(temp)
-        except OSError:
-            pass
-        raise
-    if durable:
-        _bundle._fsync_dir(directory)
+    text = state.to_text()
+    _bundle.atomic_write(state_path(save_dir or ".", latest_filename),
+                         lambda f: f.write(text), durable, mode="w")

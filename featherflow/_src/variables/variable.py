@@ -28,8 +28,9 @@ _THREAD = context.THREAD
 _READ = R.read_variable
 
 
-def _watch_read(variable):
-    """Tells active GradientTapes that `variable` is being read (they may auto-watch it).
+def _watch_read(variable, read=None):
+    """Tells active GradientTapes that `variable` is being read (they may auto-watch it, and
+    record `read`, the tensor of an inlined host read).
 
     Replaces itself by autodiff.tape.variable_accessed on first use (an import cycle keeps
     it from being imported above): a read under a tape then costs one call, not two."""
@@ -37,17 +38,7 @@ def _watch_read(variable):
     from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
 
     _watch_read = variable_accessed
-    variable_accessed(variable)
-
-
-def _variable_read(variable, t):
-    """A read of `variable` (tensor `t`) seen by active tapes: auto-watch, then record it as
-    ReadVariableOp. Replaces itself by autodiff.tape.variable_read on first use."""
-    global _variable_read
-    from featherflow._src.autodiff.tape import variable_read  # noqa: PLC0415
-
-    _variable_read = variable_read
-    variable_read(variable, t)
+    variable_accessed(variable, read)
 
 
 _GLOBAL = context.GLOBAL
@@ -346,28 +337,18 @@ class Variable(ScatterMixin):
         # NOTE: this is the read path of every operator and argument conversion (see _install).
         # On a host NumPy buffer it is ReadVariableOp's kernel inlined (no dispatch): the read
         # is a quarter of a small training step's op count. Tapes get the same node dispatch
-        # would record (`variable_read`).
+        # would record (`tape.variable_accessed` with the read).
         if self._fast_read and not _GLOBAL.log_placement:
             with self._lock:
                 buf = self._buf
+                # ReadVariableOp's kernel for a non-object host buffer: a view (owning
+                # nothing), or the NumPy scalar of a 0-d buffer (owning its bytes).
                 if buf.ndim:
-                    out = buf.view()
-                    n = 0
-                else:  # a 0-d read is a NumPy scalar, as the kernel returns it
-                    out = buf[()]
-                    n = buf.itemsize  # (a NumPy scalar's own attributes are slower)
-            t = _new(_ET)
-            t._value = out
-            t._dtype = self._dtype
-            dev = t._device = self._device
-            t._shape = None
-            t._nbytes = n
-            if n:
-                used = dev.bytes_in_use = dev.bytes_in_use + n
-                if used > dev.peak_bytes:
-                    dev.peak_bytes = used
+                    t = make(buf.view(), self._dtype, self._device)
+                else:
+                    t = make(buf[()], self._dtype, self._device, buf.itemsize)
             if _THREAD.tapes:
-                _variable_read(self, t)
+                _watch_read(self, t)
             return t
         if _THREAD.tapes:
             _watch_read(self)
