@@ -55,3 +55,13 @@ def test_matches_tensorflow(expr):
     assert got.dtype.name == want.dtype.name
     assert tuple(got.shape) == tuple(want.shape)
     np.testing.assert_allclose(_numpy(got), _numpy(want), rtol=1e-6)
+
+
+def test_tensors_from_numpy_arrays_are_copies_in_both():
+    for m in (tensorflow, featherflow):
+        a = np.arange(3, dtype=np.float32)
+        with m.device("/CPU:0"):
+            t, u = m.constant(a), m.convert_to_tensor(a)
+        a[:] = -1.0
+        np.testing.assert_array_equal(t.numpy(), [0.0, 1.0, 2.0])
+        np.testing.assert_array_equal(u.numpy(), [0.0, 1.0, 2.0])
