@@ -440,6 +440,13 @@ def _accum_power(xp, a, lr_power, out):
     """a ** -lr_power, as sqrt(a) for TF's special case lr_power == -0.5."""
     if lr_power == -0.5:
         return xp.sqrt(a, out=out)
+    if a.dtype.itemsize < 8 and a.dtype.kind == "f":
+        # NOTE: in double, then rounded: NumPy's float32 power is a SIMD approximation whose
+        # last bits change with the CPU (AVX-512 or not), and FTRL subtracts two powers, so
+        # those bits become 1e-5 relative errors. The double power rounded once is the
+        # correctly rounded value that TF's scalar pow gives, on every CPU.
+        out[...] = xp.power(a.astype(xp.float64), -xp.float64(lr_power))
+        return out
     return xp.power(a, -lr_power, out=out)
 
 
