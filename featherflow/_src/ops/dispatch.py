@@ -104,7 +104,8 @@ def execute(op, inputs=(), attrs=None):
         dev = x._device
         n = len(inputs)
         if dev.direct and (n == 1 or (inputs[1]._device is dev if n == 2 else
-                                      _one_device(inputs, dev))):
+                                      inputs[1]._device is dev and inputs[2]._device is dev
+                                      if n == 3 else _one_device(inputs, dev))):
             d0 = x._dtype
             if not op.fast_mask & d0._bit or n != 1 and op.same_dtype and (
                     inputs[1]._dtype is not d0 if n == 2 else _mixed(inputs, d0)):
@@ -120,6 +121,8 @@ def execute(op, inputs=(), attrs=None):
                         out = op.kernel(dev.xp, x._value, inputs[1]._value)
                     elif n == 1:
                         out = op.kernel(dev.xp, x._value)
+                    elif n == 3:  # AddN of three gradients, Select, ...
+                        out = op.kernel(dev.xp, x._value, inputs[1]._value, inputs[2]._value)
                     else:
                         out = op.kernel(dev.xp, *[t._value for t in inputs])
                 except _FF_ERRORS:
