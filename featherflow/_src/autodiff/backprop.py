@@ -351,12 +351,32 @@ def backward(nodes, seeds, source_ids, reach, batch=None):
 # ---------------------------------------------------------------------------------------------
 # gradient / jacobian
 # ---------------------------------------------------------------------------------------------
+# Types whose instances were seen to be variables tracked through their `_handle` attribute
+# (tf.Variable and its subclasses): `_tracked` reads it without variable_handle's checks.
+_HANDLE_TYPES = set()
+
+
+def _variable_handle_property():
+    from featherflow._src.variables.variable import Variable  # noqa: PLC0415
+
+    return Variable.__dict__["handle"]
+
+
+def _tracked(s):
+    """The tensor the tape tracks for source `s` (a variable's handle)."""
+    if type(s) in _HANDLE_TYPES:
+        return s._handle
+    return _as_source(s)[0]
+
+
 def _as_source(s):
     """(the tensor the tape tracks for source `s`, whether it is a variable)."""
     if type(s) is _ET:
         return s, False
     h = _tape.variable_handle(s)
     if h is not None:
+        if getattr(type(s), "handle", None) is _variable_handle_property():
+            _HANDLE_TYPES.add(type(s))  # `handle` is Variable's: `_handle` itself
         return h, True
     if isinstance(s, Tensor):
         return s, False
@@ -377,14 +397,37 @@ def _zero_for(s, batch=None):
 
 
 def _source_ids(tape, tracked):
-    """Ids of the sources the tape traced: watched, or produced by a recorded op. Like
-    TensorFlow, an unwatched tensor gets no gradient even where a recorded op consumed it."""
+    """Ids of the sources the tape traced: watched, or produced by a recorded op, and the
+    inlined reads of the source variables (tape._reads). Like TensorFlow, an unwatched tensor
+    gets no gradient even where a recorded op consumed it."""
     watched = tape._watched
+    reads = tape._reads
     ids = set()
     for s in tracked:  # a loop, not a set comprehension: usually one source
-        if id(s) in watched:
-            ids.add(id(s))
+        key = id(s)
+        if key in watched:
+            ids.add(key)
+            r = reads.get(key) if reads else None
+            if r is not None:
+                ids.update(r)
     return ids
+
+
+def source_grads(grads, tape, source):
+    """The gradients that reached `source` (a tracked tensor or variable handle) in the walk's
+    order, or None: its own, then each inlined read's (summed per read), the last read first,
+    as the ReadVariableOp nodes those reads stand for would have passed them on."""
+    key = id(source)
+    gl = grads.get(key)
+    reads = tape._reads.get(key) if tape._reads else None
+    if reads is None:
+        return gl
+    out = list(gl) if gl is not None else []
+    for r in reversed(reads):
+        rl = grads.get(r)
+        if rl is not None:
+            out.append(rl[0] if len(rl) == 1 else aggregate(rl))
+    return out or None
 
 
 def _ones_like(t):
@@ -398,22 +441,8 @@ def _ones_like(t):
     return _execute(_ONES_LIKE, (t,))
 
 
-def gradient(tape, target, sources, output_gradients, unconnected_gradients):
-    # NOTE: runs once per training step: one target tensor and one source or a plain list of
-    # them (the usual call) skip the nest walks.
-    if unconnected_gradients is UnconnectedGradients.NONE or unconnected_gradients == "none":
-        unconnected = UnconnectedGradients.NONE
-    else:
-        unconnected = _unconnected(unconnected_gradients)
-    leaf = _is_leaf(sources)
-    flat_list = False
-    if leaf:
-        flat_sources = [sources]
-    elif type(sources) is list and _all_leaves(sources):  # a list of variables: no nest walk
-        flat_sources, flat_list = sources, True
-    else:
-        flat_sources = _nest.flatten(sources)
-    tracked = [s if type(s) is _ET else _as_source(s)[0] for s in flat_sources]
+def _seeds(target, output_gradients):
+    """{id(target tensor): [its output gradient]} for every trainable target."""
     targets = [target] if type(target) is _ET else [_target_tensor(t) for t in flatten(target)]
     if output_gradients is not None:
         out_grads = flatten(output_gradients)
@@ -437,12 +466,44 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             else:
                 gl.append(g)
         k += 1
+    return seeds
+
+
+def gradient(tape, target, sources, output_gradients, unconnected_gradients):
+    # NOTE: runs once per training step: one target tensor and one source or a plain list of
+    # them (the usual call) skip the nest walks.
+    if unconnected_gradients is UnconnectedGradients.NONE or unconnected_gradients == "none":
+        unconnected = UnconnectedGradients.NONE
+    else:
+        unconnected = _unconnected(unconnected_gradients)
+    leaf = type(sources) in _LEAF_TYPES or _is_leaf(sources)
+    flat_list = False
+    if leaf:
+        tr = sources if type(sources) is _ET else \
+            sources._handle if type(sources) in _HANDLE_TYPES else _tracked(sources)
+        flat_sources, tracked = [sources], [tr]
+    else:
+        if type(sources) is list and _all_leaves(sources):  # a list of variables: no nest walk
+            flat_sources, flat_list = sources, True
+        else:
+            flat_sources = _nest.flatten(sources)
+        tracked = [s if type(s) is _ET else _tracked(s) for s in flat_sources]
+    if output_gradients is None and type(target) is _ET:  # the usual call: one seed of ones
+        seeds = {id(target): [_ones_like(target)]} if target._dtype._bit & _TRAINABLE_MASK \
+            else {}
+    else:
+        seeds = _seeds(target, output_gradients)
     source_ids = _source_ids(tape, tracked)
     nodes, reach = path(tape, source_ids)
     grads = backward(nodes, seeds, source_ids, reach)
+    if leaf:  # one source: its gradients summed, or None (zeros with ZERO)
+        gl = source_grads(grads, tape, tr)
+        if gl is None or not tr._dtype._bit & _TRAINABLE_MASK:
+            return None if unconnected is UnconnectedGradients.NONE else _zero_for(sources)
+        return gl[0] if len(gl) == 1 else aggregate(gl)
     result = []
     for s, tr in zip(flat_sources, tracked):
-        gl = grads.get(id(tr))
+        gl = source_grads(grads, tape, tr)
         if gl is None or not tr._dtype._bit & _TRAINABLE_MASK:
             g = None
             if unconnected is UnconnectedGradients.ZERO:
@@ -450,8 +511,6 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
         else:
             g = aggregate(gl)
         result.append(g)
-    if leaf:
-        return result[0]
     return result if flat_list else _nest.pack_sequence_as(sources, result)
 
 
@@ -488,12 +547,16 @@ def _jacobian_flat(tape, y, tracked, vectorize, host_seeds):
     nodes = list(nodes)  # a persistent tape may record while we walk
     if vectorize and _batchable(nodes, id(y)):
         grads = backward(nodes, {id(y): [_seed(host_seeds, y)]}, source_ids, reach, batch=n)
-        return [_densify(aggregate(grads[id(s)])) if id(s) in grads else None for s in tracked]
+        out = []
+        for s in tracked:
+            gl = source_grads(grads, tape, s)
+            out.append(None if gl is None else _densify(aggregate(gl)))
+        return out
     rows = [[] for _ in tracked]
     for k in range(n):
         grads = backward(nodes, {id(y): [_seed(host_seeds[k], y)]}, source_ids, reach)
         for j, s in enumerate(tracked):
-            gl = grads.get(id(s))
+            gl = source_grads(grads, tape, s)
             rows[j].append(None if gl is None else _densify(aggregate(gl)))
     out = []
     for j, s in enumerate(tracked):

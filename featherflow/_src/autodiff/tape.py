@@ -76,19 +76,18 @@ def variable_handle(x):
     return None
 
 
-_READ_OP = None
-
-
-def variable_accessed(variable, read=None):
+def variable_accessed(variable, read=None, tapes=None):
     """A Variable read while tapes are active: every tape that watches accessed variables
     auto-watches a trainable one. `read`, the tensor of a read the Variable made itself (its
-    inlined host read), is recorded as the ReadVariableOp node dispatch would have recorded;
-    reads through dispatch leave the recording to dispatch."""
-    global _READ_OP
+    inlined host read), becomes an alias of the variable on each tape that watches it: it is
+    watched, and its id is listed under the variable's handle (`tape._reads`), so gradients
+    reaching it are the variable's (backprop.source_grads). That is what the ReadVariableOp
+    node dispatch records would give (an identity gradient), without a node to record and walk.
+    Reads through dispatch leave the recording to dispatch. `tapes`: the thread's active
+    tapes, when the caller has them at hand."""
     key = id(variable)
     handle = variable._handle
-    node = None
-    for tape in _THREAD.tapes:
+    for tape in tapes or _THREAD.tapes:
         # A variable read again on the same tape costs this one lookup.
         if key not in tape._variables and tape._watch_accessed_variables and \
                 getattr(variable, "trainable", True):
@@ -96,14 +95,14 @@ def variable_accessed(variable, read=None):
         if read is None:
             continue
         w = tape._watched
-        if id(handle) in w and read._dtype._bit & _TRAINABLE_MASK:
-            if node is None:
-                if _READ_OP is None:
-                    from featherflow._src.ops.defs.resource import read_variable  # noqa: PLC0415
-                    _READ_OP = read_variable
-                node = (_READ_OP, (handle,), None, (read,))
-            tape._nodes.append(node)
+        hid = id(handle)
+        if hid in w and read._dtype._bit & _TRAINABLE_MASK:
             w[id(read)] = read
+            reads = tape._reads.get(hid)
+            if reads is None:
+                tape._reads[hid] = [id(read)]
+            else:
+                reads.append(id(read))
 
 
 _BACKPROP = None
@@ -154,12 +153,14 @@ class GradientTape:
         self._nodes = self._watched = None
         self._variables = _NO_VARIABLES
         self._roots = ()
+        self._reads = None
 
     def _clear(self):
         self._nodes = []
         self._watched = {}       # id(tensor) -> tensor: watched sources and recorded outputs
         self._variables = {}     # id(variable) -> variable, in watch order
         self._roots = []         # ids of what was watched directly (tensors, variable handles)
+        self._reads = {}         # id(handle) -> ids of inlined reads of it, in read order
 
     # -- context --------------------------------------------------------------------------
     def __enter__(self):
@@ -254,7 +255,7 @@ class GradientTape:
         if not self._persistent:
             # Frees every saved value: the tape can not be used again.
             self._nodes = None
-            self._watched = None
+            self._watched = self._reads = None
 
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients="none"):
@@ -279,7 +280,7 @@ class GradientTape:
                                      unconnected_gradients)
         finally:
             if not self._persistent:  # _end_gradient, inlined
-                self._nodes = self._watched = None
+                self._nodes = self._watched = self._reads = None
 
     def jacobian(self, target, sources, unconnected_gradients="none",
                  parallel_iterations=None, experimental_use_pfor=True):
@@ -317,6 +318,7 @@ class VariableWatcher:
         self._watched = {}
         self._nodes = []
         self._variables = {}
+        self._reads = {}
 
     def _watch_variable(self, variable):
         self._variables.setdefault(id(variable), variable)

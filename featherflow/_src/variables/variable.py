@@ -28,7 +28,7 @@ _THREAD = context.THREAD
 _READ = R.read_variable
 
 
-def _watch_read(variable, read=None):
+def _watch_read(variable, read=None, tapes=None):
     """Tells active GradientTapes that `variable` is being read (they may auto-watch it, and
     record `read`, the tensor of an inlined host read).
 
@@ -38,7 +38,7 @@ def _watch_read(variable, read=None):
     from featherflow._src.autodiff.tape import variable_accessed  # noqa: PLC0415
 
     _watch_read = variable_accessed
-    variable_accessed(variable, read)
+    variable_accessed(variable, read, tapes)
 
 
 _GLOBAL = context.GLOBAL
@@ -339,16 +339,27 @@ class Variable(ScatterMixin):
         # is a quarter of a small training step's op count. Tapes get the same node dispatch
         # would record (`tape.variable_accessed` with the read).
         if self._fast_read and not _GLOBAL.log_placement:
-            with self._lock:
-                buf = self._buf
-                # ReadVariableOp's kernel for a non-object host buffer: a view (owning
-                # nothing), or the NumPy scalar of a 0-d buffer (owning its bytes).
-                if buf.ndim:
+            buf = self._buf
+            # ReadVariableOp's kernel for a non-object host buffer: a view (owning nothing),
+            # or the NumPy scalar of a 0-d buffer (owning its bytes).
+            if buf.ndim:
+                with self._lock:  # NOTE: an update may be writing the buffer without the GIL
                     t = make(buf.view(), self._dtype, self._device)
-                else:
-                    t = make(buf[()], self._dtype, self._device, buf.itemsize)
-            if _THREAD.tapes:
-                _watch_read(self, t)
+            else:
+                # NOTE: no lock: one element is copied out under the GIL (NumPy never drops it
+                # for a 0-d update), and a buffer swapped meanwhile leaves `buf` whole.
+                t = _new(_ET)
+                t._value = buf[()]
+                t._dtype = self._dtype
+                t._device = dev = self._device
+                t._shape = None
+                t._nbytes = n = buf.itemsize
+                used = dev.bytes_in_use = dev.bytes_in_use + n
+                if used > dev.peak_bytes:
+                    dev.peak_bytes = used
+            tapes = _THREAD.tapes
+            if tapes:
+                _watch_read(self, t, tapes)
             return t
         if _THREAD.tapes:
             _watch_read(self)
