@@ -174,3 +174,21 @@ def test_a_used_tape_frees_its_aliases():
     assert tape._reads is None and tape._watched is None
     with pytest.raises(RuntimeError):
         tape.gradient(y, v)
+
+
+def test_aggregate_of_host_scalars_and_0d_arrays():
+    from featherflow._src.autodiff.backprop import aggregate
+    from featherflow._src.framework.tensor import make
+
+    with tf.device("/CPU:0"):
+        a = tf.constant(1.5)
+        b = tf.constant(2.25)
+    dev = a._device
+    arr = make(np.asarray(4.0, np.float32), tf.float32, dev, 4)   # 0-d ndarray, not a scalar
+    f64 = make(np.float64(8.0), tf.float64, dev, 8)
+    assert type(a._value) is np.float32
+    np.testing.assert_array_equal(aggregate([a, b, a]).numpy(), np.float32(5.25))
+    np.testing.assert_array_equal(aggregate([a, arr]).numpy(), np.float32(5.5))
+    np.testing.assert_array_equal(aggregate([arr, a, b]).numpy(), np.float32(7.75))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        aggregate([a, f64])  # dtypes differ: add_n's error, not a silent cast

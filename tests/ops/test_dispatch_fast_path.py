@@ -70,3 +70,90 @@ def test_byte_counts_on_the_fast_path():
     del owned, view, scalar
     gc.collect()
     assert dev.bytes_in_use == base
+
+
+# -- dispatch.binary: execute(op, (x, y)) for the operators and gradients -----------------------
+def _binary_cases():
+    from featherflow._src.ops.defs import elementwise as ew
+
+    return [ew.AddV2, ew.Sub, ew.Mul, ew.FloorDiv, ew.FloorMod, ew.Pow, ew.Less, ew.Greater]
+
+
+@pytest.mark.parametrize("device", ["/CPU:0", "/GPU:0"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.float16])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3)])
+def test_binary_equals_execute(device, dtype, shape):
+    from featherflow._src.ops import dispatch
+
+    rng = np.random.default_rng(1)
+    with tf.device(device):
+        x = tf.constant((rng.random(shape) * 5 + 1).astype(dtype))
+        y = tf.constant((rng.random(shape) * 3 + 1).astype(dtype))
+    for op in _binary_cases():
+        a = dispatch.binary(op, x, y)
+        b = dispatch.execute(op, (x, y))
+        assert a.dtype == b.dtype and a.device == b.device and a._nbytes == b._nbytes, op.name
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=op.name)
+
+
+def test_binary_errors_recording_and_placement_log(capfd):
+    from featherflow._src.ops import dispatch
+    from featherflow._src.ops.defs import elementwise as ew
+
+    with tf.device("/CPU:0"):
+        a = tf.constant([1.0, 2.0])
+        i = tf.constant([1, 2])
+        s = tf.constant(["a", "b"])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="cannot compute Mul as input #1"):
+        dispatch.binary(ew.Mul, a, i)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+        dispatch.binary(ew.AddV2, a, tf.constant([1.0, 2.0, 3.0]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Value for attr 'T' of string"):
+        dispatch.binary(ew.Mul, s, s)
+    with tf.GradientTape() as tape:
+        tape.watch(a)
+        y = dispatch.binary(ew.Mul, a, a)
+    np.testing.assert_array_equal(tape.gradient(y, a).numpy(), [2.0, 4.0])
+    tf.debugging.set_log_device_placement(True)
+    try:
+        dispatch.binary(ew.Mul, a, a)
+    finally:
+        tf.debugging.set_log_device_placement(False)
+    assert "Executing op Mul in device /job:localhost/replica:0/task:0/device:CPU:0" in \
+        capfd.readouterr().err
+
+
+# -- scalar operands: `x * 3.0` keeps its NumPy scalars in a per-dtype cache ----------------------
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16, tf.float32, tf.float64])
+def test_python_float_operands_convert_like_numpy(dtype):
+    with tf.device("/CPU:0"):
+        x = tf.constant(1.0, dtype)
+    np_type = dtype.as_numpy_dtype
+    for value in (3.0, 0.1, -0.0, 0.0, 1e-30, 2.5, 3.0, 0.1, float("inf"), float("-inf")):
+        for _ in range(2):  # the second conversion of a value may come from the cache
+            got = (x * value).numpy()
+            want = np.asarray(np_type(1.0) * np_type(value))
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            assert np.signbit(got) == np.signbit(want), value  # -0.0 stays -0.0
+    assert np.isnan((x * float("nan")).numpy())
+    # np.float64 is a float subclass: converted, not cached under the plain float's entry.
+    np.testing.assert_array_equal((x + np.float64(0.5)).numpy(), np_type(1.5))
+
+
+def test_overflowing_float_operand_warns_every_time():
+    with tf.device("/CPU:0"):
+        x = tf.constant(1.0)
+    for _ in range(2):
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            assert np.isinf((x * 1e39).numpy())
+
+
+def test_float_operand_cache_is_bounded():
+    from featherflow._src.framework import convert
+
+    with tf.device("/CPU:0"):
+        x = tf.constant(1.0)
+    for k in range(3 * convert._HOST_FLOATS_MAX):
+        assert (x + (k + 0.5)).numpy() == np.float32(k + 1.5)
+    assert len(convert._HOST_FLOATS[tf.float32.as_datatype_enum]) <= convert._HOST_FLOATS_MAX

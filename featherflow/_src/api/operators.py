@@ -14,6 +14,7 @@ from featherflow._src.framework.tensor import EagerTensor, is_tensor
 from featherflow._src.ops.defs import elementwise as ew
 
 _execute = m.dispatch.execute
+_binary = m.dispatch.binary  # execute(op, (x, y)) for the one-primitive operators
 _ET = EagerTensor
 
 
@@ -37,12 +38,12 @@ def _fast_binary(op):
             x = tensor(x)
         if type(y) is not _ET:
             y = _operand(y, x)
-        return _execute(op, (x, y))
+        return _binary(op, x, y)
 
     def reflected(y, x):
         if type(y) is not _ET:
             y = tensor(y)
-        return _execute(op, (_operand(x, y), y))
+        return _binary(op, _operand(x, y), y)
 
     return forward, reflected
 
@@ -151,11 +152,11 @@ def install(cls, convert=None):
         # `v * x` on a Variable: read, convert the operand, execute; one frame for the method.
         def forward(self, other):
             x = convert(self)
-            return _execute(op, (x, other if type(other) is _ET else _operand(other, x)))
+            return _binary(op, x, other if type(other) is _ET else _operand(other, x))
 
         def reflected(self, other):
             y = convert(self)
-            return _execute(op, (_operand(other, y), y))
+            return _binary(op, _operand(other, y), y)
 
         return forward, reflected
 

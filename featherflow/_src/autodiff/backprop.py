@@ -149,13 +149,24 @@ def aggregate(grads):
     g0 = grads[0]
     if type(g0) is _ET:
         # Dense tensors of one dtype, shape and device (the usual case): one AddN, no checks.
-        d, shape, dev = g0._dtype, g0._value.shape, g0._device
-        for g in grads:
-            if type(g) is not _ET or g._dtype is not d or g._device is not dev or \
-                    g._value.shape != shape:
-                break
+        d, dev, v0 = g0._dtype, g0._device, g0._value
+        vt = type(v0)
+        if vt is not _ndarray and issubclass(vt, np.generic):
+            # NumPy scalars (0-d host values): one type means one dtype and shape ().
+            for g in grads:
+                if type(g) is not _ET or type(g._value) is not vt or g._dtype is not d or \
+                        g._device is not dev:
+                    break
+            else:
+                return _execute(_ADD_N, tuple(grads))
         else:
-            return _execute(_ADD_N, tuple(grads))
+            shape = v0.shape
+            for g in grads:
+                if type(g) is not _ET or g._dtype is not d or g._device is not dev or \
+                        g._value.shape != shape:
+                    break
+            else:
+                return _execute(_ADD_N, tuple(grads))
     api = _api()
     if all(_is_slices(g) for g in grads):
         # The walk meets the last-recorded use first: concatenate in recording order, as TF.
@@ -420,11 +431,12 @@ def source_grads(grads, tape, source):
     key = id(source)
     gl = grads.get(key)
     reads = tape._reads.get(key) if tape._reads else None
-    if reads is None:
+    if not reads:
         return gl
     out = list(gl) if gl is not None else []
+    get = grads.get
     for r in reversed(reads):
-        rl = grads.get(r)
+        rl = get(r)
         if rl is not None:
             out.append(rl[0] if len(rl) == 1 else aggregate(rl))
     return out or None
@@ -435,10 +447,15 @@ def _ones_like(t):
     directly (no kernel: the value a 0-d OnesLike would hold)."""
     v = t._value
     dev = t._device
-    if type(v) is not _ndarray and dev.direct and dev.backend.name == "numpy":
-        one = type(v)(1)  # a NumPy scalar type
+    if type(v) is not _ndarray and dev.direct and dev.xp is np:
+        one = _ONES.get(type(v))  # NumPy scalars are immutable: one per type serves every seed
+        if one is None:
+            one = _ONES[type(v)] = type(v)(1)
         return _make(one, t._dtype, dev, one.itemsize)
     return _execute(_ONES_LIKE, (t,))
+
+
+_ONES = {}  # NumPy scalar type -> its 1
 
 
 def _seeds(target, output_gradients):

@@ -86,22 +86,16 @@ def variable_accessed(variable, read=None, tapes=None):
     Reads through dispatch leave the recording to dispatch. `tapes`: the thread's active
     tapes, when the caller has them at hand."""
     key = id(variable)
-    handle = variable._handle
     for tape in tapes or _THREAD.tapes:
         # A variable read again on the same tape costs this one lookup.
         if key not in tape._variables and tape._watch_accessed_variables and \
                 getattr(variable, "trainable", True):
             tape._watch_variable(variable)
-        if read is None:
-            continue
-        w = tape._watched
-        hid = id(handle)
-        if hid in w and read._dtype._bit & _TRAINABLE_MASK:
-            w[id(read)] = read
-            reads = tape._reads.get(hid)
-            if reads is None:
-                tape._reads[hid] = [id(read)]
-            else:
+        if read is not None:
+            # A list exists for each watched variable of a trainable dtype (_watch_variable).
+            reads = tape._reads.get(id(variable._handle))
+            if reads is not None:
+                tape._watched[id(read)] = read
                 reads.append(id(read))
 
 
@@ -160,7 +154,9 @@ class GradientTape:
         self._watched = {}       # id(tensor) -> tensor: watched sources and recorded outputs
         self._variables = {}     # id(variable) -> variable, in watch order
         self._roots = []         # ids of what was watched directly (tensors, variable handles)
-        self._reads = {}         # id(handle) -> ids of inlined reads of it, in read order
+        # id(handle) -> ids of the inlined reads of a watched variable (of a trainable dtype),
+        # in read order
+        self._reads = {}
 
     # -- context --------------------------------------------------------------------------
     def __enter__(self):
@@ -234,6 +230,8 @@ class GradientTape:
             handle = variable.handle
             self._watched[id(handle)] = handle
             self._roots.append(id(handle))
+            if variable.dtype._bit & _TRAINABLE_MASK:  # its inlined reads will be listed here
+                self._reads[id(handle)] = []
 
     def watched_variables(self):
         """The variables this tape watched, in the order they were first watched."""

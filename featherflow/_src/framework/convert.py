@@ -6,6 +6,7 @@ converts a Python value only when it is exactly representable (TypeError otherwi
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -343,21 +344,46 @@ def _reshape_constant(a, shape, value):
     return a.reshape(target)
 
 
+# Host float operands as NumPy scalars, one dict per dtype enum: `x * 3.0` in a loop would
+# otherwise build np.float32(3.0) (~0.2 us, a third of the conversion) every time. Only finite
+# results of finite, non-zero Python floats are kept (0.0 == -0.0 as keys; an overflow must warn
+# every time, as the uncached cast does); the dicts are cleared when they grow large.
+_HOST_FLOATS = [{} for _ in range(32)]
+_HOST_FLOATS_MAX = 256
+
+
+def _host_float(value, dtype):
+    """`value` (a float, or a subclass such as np.float64) as dtype's NumPy scalar, kept in
+    _HOST_FLOATS when it is a plain float (scalar_like reads the cache inline)."""
+    s = dtype._np_type(value)
+    if type(value) is float and value and math.isfinite(s):  # (also when the cast overflowed)
+        cache = _HOST_FLOATS[dtype._enum]
+        if len(cache) >= _HOST_FLOATS_MAX:
+            cache.clear()
+        cache[value] = s
+    return s
+
+
 def scalar_like(value, ref: EagerTensor) -> EagerTensor:
     """Converts a Python/NumPy operand of a binary op to `ref`'s dtype, on `ref`'s device."""
     dtype = ref._dtype
     if isinstance(value, float) and dtype._kind == "f":
         dev = ref._device
-        if dev.direct and dev.backend.name == "numpy":
+        if dev.xp is np and dev.direct:
             # `x * 2.0` on the host: the NumPy scalar place_host would make, without the 0-d
             # array in between (same rounding, same overflow warning).
+            s = _HOST_FLOATS[dtype._enum].get(value) if type(value) is float else None
+            if s is None:  # before the tensor exists: the cast may warn (an error under -W error)
+                s = _host_float(value, dtype)
             t = _new(EagerTensor)
-            t._value = dtype._np_type(value)
+            t._value = s
             t._dtype = dtype
             t._device = dev
             t._shape = None
             t._nbytes = n = dtype._np.itemsize  # (a NumPy scalar's own attributes are slower)
-            dev.allocated(n)
+            used = dev.bytes_in_use = dev.bytes_in_use + n  # Device.allocated, inlined
+            if used > dev.peak_bytes:
+                dev.peak_bytes = used
             return t
         a = np.asarray(value, dtype._np)
     else:

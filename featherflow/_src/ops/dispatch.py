@@ -108,7 +108,9 @@ def execute(op, inputs=(), attrs=None):
                                       if n == 3 else _one_device(inputs, dev))):
             d0 = x._dtype
             if not op.fast_mask & d0._bit or n != 1 and op.same_dtype and (
-                    inputs[1]._dtype is not d0 if n == 2 else _mixed(inputs, d0)):
+                    inputs[1]._dtype is not d0 if n == 2 else
+                    inputs[1]._dtype is not d0 or inputs[2]._dtype is not d0 if n == 3 else
+                    _mixed(inputs, d0)):
                 op.validate(inputs, attrs)
             if op.quiet:
                 out = _run_quiet(op, dev.xp, (x._value,) if n == 1 else
@@ -158,6 +160,47 @@ def execute(op, inputs=(), attrs=None):
                 _recorder(op, inputs, attrs, (t,))
             return t
     return _execute_slow(op, inputs, attrs or {})
+
+
+def binary(op, x, y):
+    """execute(op, (x, y)) for an OpDef with two tensor inputs, no attrs and one output: the
+    operators' and the gradients' entry. NOTE: the fast path of `execute` for that one shape,
+    without its arity and attribute tests (and without the inputs tuple unless a tape records
+    the op); anything it does not take goes to `execute`."""
+    th = _THREAD
+    plain = th.plain
+    dev = x._device
+    if (plain or th.device_spec is None) and y._device is dev and dev.direct and \
+            not _GLOBAL.log_placement:
+        d0 = x._dtype
+        if op.fast_mask & d0._bit and (y._dtype is d0 or not op.same_dtype) and not op.quiet:
+            try:
+                out = op.kernel(dev.xp, x._value, y._value)
+            except _FF_ERRORS:
+                raise
+            except Exception as e:  # noqa: BLE001 - translated to TF's error classes
+                raise _translate(e, op) from e
+            t = _new(_ET)  # tensor.make(), inlined as in execute
+            t._value = out
+            t._dtype = d0 if op.same_out else op.out_dtype or _BY_NP.get(out.dtype) or \
+                _from_numpy(out.dtype)
+            t._device = dev
+            t._shape = None
+            if type(out) is _ndarray:
+                n = out.nbytes if out.base is None else 0
+            else:
+                n = _SCALAR_BYTES.get(type(out))
+                if n is None:
+                    n = _owned_bytes(out)
+            t._nbytes = n
+            if n:
+                used = dev.bytes_in_use = dev.bytes_in_use + n
+                if used > dev.peak_bytes:
+                    dev.peak_bytes = used
+            if not plain and op.differentiable:
+                _recorder(op, (x, y), None, (t,))
+            return t
+    return execute(op, (x, y))
 
 
 _SCALAR_BYTES = {}  # NumPy scalar type -> itemsize, filled by _owned_bytes

@@ -13,7 +13,7 @@ from featherflow._src.api import math_ops as m
 from featherflow._src.ops.defs.grad_util import batchable, unbroadcast
 from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.ops.defs.elementwise import Mul as _MUL
-from featherflow._src.ops.dispatch import execute as _execute
+from featherflow._src.ops.dispatch import binary as _run2, execute as _execute
 from featherflow._src.ops.registry import get, register_gradient
 
 _TRAINABLE_KINDS = "fc"
@@ -263,8 +263,8 @@ def _mul(x, y, z, g, want_x=True, want_y=True):
     if x._dtype._kind == "c":
         x, y = m.conj(x), m.conj(y)
     if type(g) is _ET and g._dtype is x._dtype:  # the operator's work, minus its conversions
-        return (_execute(_MUL, (g, y)) if want_x else None), \
-            (_execute(_MUL, (x, g)) if want_y else None)
+        return (_run2(_MUL, g, y) if want_x else None), \
+            (_run2(_MUL, x, g) if want_y else None)
     return (g * y if want_x else None), (x * g if want_y else None)
 
 
@@ -282,11 +282,11 @@ def _mul_vjp2(x, y, z, g, skip):
         return _mul_vjp2_generic(x, y, z, g, skip)
     gx = gy = None
     if 0 not in skip:
-        gx = _execute(_MUL, (g, y))
+        gx = _run2(_MUL, g, y)
         if gx._value.shape != x._value.shape:
             gx = unbroadcast(gx, x, z)
     if 1 not in skip:
-        gy = _execute(_MUL, (x, g))
+        gy = _run2(_MUL, x, g)
         if gy._value.shape != y._value.shape:
             gy = unbroadcast(gy, y, z)
     return gx, gy
