@@ -157,3 +157,16 @@ def test_float_operand_cache_is_bounded():
     for k in range(3 * convert._HOST_FLOATS_MAX):
         assert (x + (k + 0.5)).numpy() == np.float32(k + 1.5)
     assert len(convert._HOST_FLOATS[tf.float32.as_datatype_enum]) <= convert._HOST_FLOATS_MAX
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_operator_overflow_is_silent_like_tf(shape):
+    # dispatch.binary runs AddV2/Sub/Mul as Python operators: inf, and no warning (the test
+    # configuration turns warnings into errors).
+    with tf.device("/CPU:0"):
+        big = tf.constant(np.full(shape, 3e38, np.float32))
+        zero = tf.constant(np.zeros(shape, np.float32))
+    for got in (big + big, big * big, -big - big, (big - big) * (zero / zero)):
+        assert got.dtype == tf.float32 and got.shape == shape
+    assert np.all(np.isinf((big * big).numpy()))
+    assert np.all(np.isnan((zero / zero * big).numpy()))

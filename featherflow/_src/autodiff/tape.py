@@ -38,8 +38,23 @@ _INSIDE_MSG = ("Calling GradientTape.gradient on a persistent tape inside its co
 
 def _record(op, inputs, attrs, outputs):
     """dispatch's recorder: keep the node on every active tape that watches one of `inputs`."""
+    tapes = _THREAD.tapes
+    if len(tapes) == 1 and len(outputs) == 1:  # one tape, one output: the common case, inlined
+        tape = tapes[0]
+        w = tape._watched
+        for t in inputs:
+            if id(t) in w:
+                break
+        else:
+            return
+        o = outputs[0]
+        if o._dtype._bit & _TRAINABLE_MASK:
+            tape._nodes.append((op, inputs if type(inputs) is tuple else tuple(inputs), attrs,
+                                outputs if type(outputs) is tuple else tuple(outputs)))
+            w[id(o)] = o
+        return
     node = None
-    for tape in _THREAD.tapes:
+    for tape in tapes:
         w = tape._watched
         for t in inputs:
             if id(t) in w:

@@ -36,6 +36,10 @@ _ndarray = np.ndarray
 # - Every other kernel runs under NumPy's "ignore" error state, set through its context variable
 #   (one set/reset, ~0.25 us), because NumPy's Python-level functions warn from NumPy's modules.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"featherflow\._src\.ops\.defs")
+# `binary` calls the Python operator of AddV2/Sub/Mul itself (OpDef.operator): its warnings are
+# credited to this module, which runs no other code that warns.
+warnings.filterwarnings("ignore", category=RuntimeWarning,
+                        module=r"featherflow\._src\.ops\.dispatch")
 warnings.filterwarnings("ignore", category=np.exceptions.ComplexWarning,
                         module=r"featherflow\._src\.ops\.defs")
 try:
@@ -174,8 +178,10 @@ def binary(op, x, y):
             not _GLOBAL.log_placement:
         d0 = x._dtype
         if op.fast_mask & d0._bit and (y._dtype is d0 or not op.same_dtype) and not op.quiet:
+            fn = op.operator
             try:
-                out = op.kernel(dev.xp, x._value, y._value)
+                out = fn(x._value, y._value) if fn is not None else \
+                    op.kernel(dev.xp, x._value, y._value)
             except _FF_ERRORS:
                 raise
             except Exception as e:  # noqa: BLE001 - translated to TF's error classes

@@ -37,7 +37,7 @@ class OpDef:
 
     __slots__ = ("name", "kernel", "_dtypes", "same_dtype", "num_outputs", "_grad",
                  "differentiable", "check", "stateful", "doc", "mask", "out_dtype",
-                 "quiet", "same_out", "check_free", "fast_mask", "vjp2")
+                 "quiet", "same_out", "check_free", "fast_mask", "vjp2", "operator")
 
     def __init__(self, name, kernel, dtypes=None, same_dtype=-1, num_outputs=1,
                  differentiable=True, check=None, stateful=False, out_dtype=None, quiet=True):
@@ -54,6 +54,9 @@ class OpDef:
         # view: vjp2(x, y, z, grad, skip) -> (dx, dy), what `grad` computes (the reverse walk
         # calls it directly). Set by the gradient's registration, cleared by a new one.
         self.vjp2 = None
+        # For kernels that are one Python operator on their two values (`x + y`): that operator
+        # (operator.add, ...), which dispatch.binary calls without the kernel's frame.
+        self.operator = None
         self.differentiable = differentiable
         self.check = check
         self.stateful = stateful

@@ -5,6 +5,8 @@ Each row names the TensorFlow op, its allowed dtypes and its `xp` kernel. Gradie
 """
 from __future__ import annotations
 
+import operator
+
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.ops.registry import (FLOAT_COMPLEX, FLOATS, INTS, NUMBERS, REAL, SIGNED_INTS,
                                            primitive)
@@ -185,6 +187,7 @@ def _realdiv(xp, x, y):
 AddV2 = _binary("AddV2", NUMBERS + (_dt.string,), _add)
 Sub = _binary("Sub", NUMBERS, _sub)
 Mul = _binary("Mul", NUMBERS, _mul)
+AddV2.operator, Sub.operator, Mul.operator = operator.add, operator.sub, operator.mul
 RealDiv = _binary("RealDiv", NUMBERS, _realdiv)
 Div = _binary("Div", NUMBERS, _div)
 FloorDiv = _binary("FloorDiv", REAL, _floordiv)
