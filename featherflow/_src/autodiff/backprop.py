@@ -8,7 +8,6 @@ on it too, which is what gives higher-order derivatives.
 from __future__ import annotations
 
 import collections.abc as _abc
-import enum
 import types
 
 import numpy as np
@@ -58,11 +57,7 @@ def _api():
     return _API
 
 
-class UnconnectedGradients(enum.Enum):
-    """What `gradient` returns for a source the target does not depend on."""
-
-    NONE = "none"
-    ZERO = "zero"
+UnconnectedGradients = _tape.UnconnectedGradients
 
 
 def _unconnected(value):

@@ -11,6 +11,7 @@ non-persistent tape drops everything once its gradient has been computed.
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import types
 
@@ -34,6 +35,13 @@ _INSIDE_MSG = ("Calling GradientTape.gradient on a persistent tape inside its co
                "gradient ops to be recorded on the tape, leading to increased CPU and memory "
                "usage). Only call GradientTape.gradient inside the context if you actually want "
                "to trace the gradient in order to compute higher order derivatives.")
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
 
 
 def _record(op, inputs, attrs, outputs):
@@ -271,7 +279,7 @@ class GradientTape:
             self._watched = self._reads = None
 
     def gradient(self, target, sources, output_gradients=None,
-                 unconnected_gradients="none"):
+                 unconnected_gradients=UnconnectedGradients.NONE):
         """d(sum of target)/d(sources), in the structure of `sources`.
 
         >>> import featherflow as tf
@@ -295,7 +303,7 @@ class GradientTape:
             if not self._persistent:  # _end_gradient, inlined
                 self._nodes = self._watched = self._reads = None
 
-    def jacobian(self, target, sources, unconnected_gradients="none",
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
         backprop = _backprop()
@@ -306,7 +314,7 @@ class GradientTape:
         finally:
             self._end_gradient()
 
-    def batch_jacobian(self, target, source, unconnected_gradients="none",
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobians: shape [b] + target.shape[1:] + source.shape[1:]."""
         backprop = _backprop()
