@@ -446,7 +446,16 @@ def _ones_like(t):
         one = _ONES.get(type(v))  # NumPy scalars are immutable: one per type serves every seed
         if one is None:
             one = _ONES[type(v)] = type(v)(1)
-        return _make(one, t._dtype, dev, one.itemsize)
+        s = _new(_ET)  # tensor.make, inlined (a NumPy scalar owns its itemsize)
+        s._value = one
+        s._dtype = t._dtype
+        s._device = dev
+        s._shape = None
+        s._nbytes = n = t._dtype._np.itemsize
+        used = dev.bytes_in_use = dev.bytes_in_use + n
+        if used > dev.peak_bytes:
+            dev.peak_bytes = used
+        return s
     return _execute(_ONES_LIKE, (t,))
 
 
@@ -493,7 +502,16 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
     if leaf:
         tr = sources if type(sources) is _ET else \
             sources._handle if type(sources) in _HANDLE_TYPES else _tracked(sources)
-        flat_sources, tracked = [sources], [tr]
+        # _source_ids for one source, inlined
+        key = id(tr)
+        if key in tape._watched:
+            source_ids = {key}
+            reads = tape._reads
+            reads = reads.get(key) if reads else None
+            if reads:
+                source_ids.update(reads)
+        else:
+            source_ids = set()
     else:
         if type(sources) is list and _all_leaves(sources):  # a list of variables: no nest walk
             flat_sources, flat_list = sources, True
@@ -505,7 +523,8 @@ def gradient(tape, target, sources, output_gradients, unconnected_gradients):
             else {}
     else:
         seeds = _seeds(target, output_gradients)
-    source_ids = _source_ids(tape, tracked)
+    if not leaf:
+        source_ids = _source_ids(tape, tracked)
     nodes, reach = path(tape, source_ids)
     grads = backward(nodes, seeds, source_ids, reach)
     if leaf:  # one source: its gradients summed, or None (zeros with ZERO)
