@@ -74,11 +74,17 @@ def _per_variable(single, xs, slots, grads, scalars, attrs, n_slots):
             single(x, *own, *scalars, g, **attrs)
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["numpy", "c_loop"])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
-def test_multi_op_is_bit_identical_to_per_variable(row, device, threads, monkeypatch):
+def test_multi_op_is_bit_identical_to_per_variable(row, device, threads, fused, monkeypatch):
     _, multi, single, n_slots, scalars, attrs, init = row
+    if fused and M._fused is None:
+        pytest.skip("the C extension is not built here (test_fused_kernels checks when it "
+                    "must be)")
+    monkeypatch.setattr(M, "USE_FUSED", fused)
+    monkeypatch.setattr(M, "FUSED_PIECE", M.CHUNK // 2)  # large variables cut into pieces
     monkeypatch.setattr(M, "THREADS", threads)
     monkeypatch.setattr(M, "PARALLEL_MIN", 1000)
     a_x, a_s, grads = _state(device, n_slots, init, 7)

@@ -25,6 +25,12 @@ piece instead of four), at no cost to many small variables (adam_many_vars 26.5 
 27.6 ms). The scratch is bounded by CHUNK per thread. On CuPy the variables are updated
 one at a time with full-size temporaries (one kernel launch per pass; chunking would only add
 launches).
+
+Adam, AdamW, gradient descent and Keras momentum have a one-pass C loop as well (`ops/_fused.c`, an optional
+extension built at install time): on float32/float64 host buffers it replaces the ufunc chain,
+reading and writing each buffer once, with the same operations in the same order, so the results
+are the NumPy body's to the bit (tests/train/test_fused_kernels.py). Without the extension, or
+with FEATHERFLOW_FUSED=0, the NumPy bodies run (docs/design.md, "One-pass C loops").
 """
 from __future__ import annotations
 
@@ -37,6 +43,17 @@ import numpy as np
 
 from featherflow._src.ops.defs import training_ops as T
 from featherflow._src.ops.registry import primitive
+
+try:
+    from featherflow._src.ops import _fused
+except ImportError:  # not compiled (no C compiler at install time): the NumPy bodies run
+    _fused = None
+# The C loops are used when built and not switched off (FEATHERFLOW_FUSED=0); tests flip this.
+USE_FUSED = _fused is not None and os.environ.get("FEATHERFLOW_FUSED", "1") != "0"
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Variables larger than this are cut into pieces for the C loops, so the threads get equal
+# shares (the loops need no scratch and no cache blocking).
+FUSED_PIECE = 1 << 20
 
 CHUNK = 1 << 18  # elements: 2 scratch buffers of 1 MiB (float32) per thread
 # Below this many elements in total, one thread does everything. The hand-off costs ~50 us, and
@@ -103,41 +120,55 @@ def _split(plan, sizes, parts):
     return [p for p in pieces if p]
 
 
-def _run(xp, cols, body, n_scratch, prepared):
-    """Runs `body` over every variable: chunked and threaded on NumPy, whole on CuPy."""
+def _run_fused(plan, fused, prepared, body, n_scratch):
+    """The C loop `fused` over `plan`; the NumPy body where it declines (overlapping
+    buffers)."""
+    if not fused(plan, prepared):
+        _run_chunks(plan, body, n_scratch, prepared)
+
+
+def _run(xp, cols, body, n_scratch, prepared, fused=None):
+    """Runs `body` over every variable: chunked and threaded on NumPy (or `fused`'s one-pass C
+    loop, threaded, where it applies), whole on CuPy."""
     if xp is not np:
         for row in zip(*cols):
             body(xp, *row, *prepared, *[xp.empty_like(row[0]) for _ in range(n_scratch)])
         return
+    dtype = cols[0][0].dtype
+    if fused is not None and USE_FUSED and dtype in _FUSED_DTYPES and all(
+            isinstance(x, bool) or getattr(x, "dtype", None) == dtype for x in prepared):
+        chunk, run, args = FUSED_PIECE, _run_fused, (fused, prepared, body, n_scratch)
+    else:
+        chunk, run, args = CHUNK, _run_chunks, (body, n_scratch, prepared)
     plan, sizes = [], []
     for row in zip(*cols):
         # NOTE: buffers are C-contiguous (variables allocate them), so reshape(-1) is a view
         # and writes through it land in the buffers; a non-contiguous grad is copied once here.
         flat = [a if a.ndim == 1 else a.reshape(-1) for a in row]
         size = flat[0].shape[0]
-        if size <= CHUNK:
+        if size <= chunk:
             plan.append(flat)
             sizes.append(size)
             continue
-        step = -(-size // -(-size // CHUNK))  # equal pieces of <= CHUNK
+        step = -(-size // -(-size // chunk))  # equal pieces of <= chunk
         for s in range(0, size, step):
             plan.append([a[s:s + step] for a in flat])
             sizes.append(min(step, size - s))
-    args = (body, n_scratch, prepared)
     if THREADS == 1 or sum(sizes) < PARALLEL_MIN:
-        _run_chunks(plan, *args)
+        run(plan, *args)
         return
     first, *others = _split(plan, sizes, THREADS)
     pool = _get_pool()
-    futures = [pool.submit(_run_chunks, piece, *args) for piece in others]
+    futures = [pool.submit(run, piece, *args) for piece in others]
     try:
-        _run_chunks(first, *args)
+        run(first, *args)
     finally:
         for f in futures:
             f.result()
 
 
-def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), extra_attrs=None):
+def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), extra_attrs=None,
+             fused=None):
     """Registers `name`: the per-variable training op `single` over n variables.
 
     body(xp, var, *slots, grad, *prepared, *scratch) updates one variable (or a flat piece of
@@ -145,6 +176,8 @@ def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), ex
     they are by default; an op with attrs passes them on through `prepare`), computed once per
     call. `extra_scalars` are further
     0-d inputs after single's scalars; `extra_attrs` are attrs beyond single's (name: default).
+    `fused(plan, prepared)`, where given, does body's arithmetic in one C pass over a list of
+    flat float32/float64 pieces, returning False (nothing written) where it cannot.
     """
     spec = single.kernel.spec
     slots = spec.resources[1:]
@@ -191,7 +224,7 @@ def multi_op(name, single, body, n_scratch=2, prepare=None, extra_scalars=(), ex
                                      f"{T.tf_type_name(cols[0][i].dtype)}, var #0 is "
                                      f"{T.tf_type_name(dtype)}")
         prepared = prepare(xp, *scalars, **attrs) if prepare is not None else scalars
-        _run(xp, cols, body, n_scratch, prepared)
+        _run(xp, cols, body, n_scratch, prepared, fused)
         return ()
 
     params = [inspect.Parameter("xp", inspect.Parameter.POSITIONAL_OR_KEYWORD),
@@ -248,19 +281,43 @@ def _centered_rms_prop_no_momentum(xp, var, mg, ms, grad, lr, rho, epsilon, t, u
     T.rms_prop_body(xp, var, mg, ms, None, grad, lr, rho, None, epsilon, t, u)
 
 
+# The C loops' adapters: the scalars as the NumPy bodies compute them (`1 - beta1` in the
+# variables' dtype), passed as Python floats (exact).
+def _adam_fused(plan, prepared):
+    alpha, beta1, beta2, epsilon, use_nesterov = prepared
+    return _fused.adam(plan, float(alpha), float(1 - beta1), float(1 - beta2), float(epsilon),
+                       float(beta1), bool(use_nesterov), None, 0.0)
+
+
+def _adamw_fused(plan, prepared):
+    alpha, beta1, beta2, epsilon, use_nesterov, lr, weight_decay = prepared
+    return _fused.adam(plan, float(alpha), float(1 - beta1), float(1 - beta2), float(epsilon),
+                       float(beta1), bool(use_nesterov), float(weight_decay), float(lr))
+
+
+def _gradient_descent_fused(plan, prepared):
+    return _fused.gradient_descent(plan, float(prepared[0]))
+
+
+def _keras_momentum_fused(plan, prepared):
+    lr, momentum, use_nesterov = prepared
+    return _fused.keras_momentum(plan, float(lr), float(momentum), bool(use_nesterov))
+
+
 feather_multi_apply_adam = multi_op("FeatherMultiApplyAdam", T.resource_apply_adam,
-                                    T.adam_body, prepare=_adam_prepare)
+                                    T.adam_body, prepare=_adam_prepare, fused=_adam_fused)
 # The AdamW step: Keras' decoupled weight decay `var -= (var * weight_decay) * lr` (an input
 # after Adam's scalars), then ResourceApplyAdam, piece by piece. Its oracle is the composite
 # decay followed by ResourceApplyAdam.
 feather_multi_apply_adam_w = multi_op("FeatherMultiApplyAdamW", T.resource_apply_adam, _adamw,
-                                      prepare=_adamw_prepare, extra_scalars=("weight_decay",))
+                                      prepare=_adamw_prepare, extra_scalars=("weight_decay",),
+                                      fused=_adamw_fused)
 feather_multi_apply_gradient_descent = multi_op(
     "FeatherMultiApplyGradientDescent", T.resource_apply_gradient_descent,
-    T.gradient_descent_body, n_scratch=1)
+    T.gradient_descent_body, n_scratch=1, fused=_gradient_descent_fused)
 feather_multi_apply_keras_momentum = multi_op(
     "FeatherMultiApplyKerasMomentum", T.resource_apply_keras_momentum, T.keras_momentum_body,
-    prepare=_keras_momentum_prepare)
+    prepare=_keras_momentum_prepare, fused=_keras_momentum_fused)
 feather_multi_apply_rms_prop = multi_op("FeatherMultiApplyRMSProp", T.resource_apply_rms_prop,
                                         _rms_prop)
 feather_multi_apply_centered_rms_prop = multi_op(
