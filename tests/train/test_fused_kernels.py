@@ -132,6 +132,28 @@ def test_overlapping_buffers_fall_back_to_the_numpy_body(monkeypatch):
 
 
 @needs_fused
+def test_overlap_fallback_cuts_large_pieces_to_the_scratch_size():
+    # a piece the C loop takes whole (up to FUSED_PIECE) is larger than the NumPy body's scratch
+    n = 2 * M.CHUNK + 3
+    assert n <= M.FUSED_PIECE
+    f = np.float32
+    prep = (f(0.1), f(0.9), f(0.999), f(1e-7), False)
+
+    def state():
+        r = np.random.default_rng(3)
+        return r.standard_normal(n).astype(f), np.zeros(n, f), np.zeros(n, f)
+
+    a, b = state(), state()
+    M._run(np, [[a[0]], [a[1]], [a[2]], [a[0]]], T.adam_body, 2, prep, M._adam_fused)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(M, "USE_FUSED", False)
+        M._run(np, [[b[0]], [b[1]], [b[2]], [b[0]]], T.adam_body, 2, prep, M._adam_fused)
+    for x, y in zip(a, b):
+        assert x.tobytes() == y.tobytes()
+    assert a[1].any()  # the update ran
+
+
+@needs_fused
 def test_multi_ops_take_the_c_path_when_it_applies(monkeypatch):
     seen = []
     real = fused.adam
@@ -149,7 +171,7 @@ def test_multi_ops_take_the_c_path_when_it_applies(monkeypatch):
 
 
 @needs_fused
-def test_float16_and_bfloat16_variables_keep_the_numpy_body(monkeypatch):
+def test_float16_variables_keep_the_numpy_body(monkeypatch):
     seen = []
     monkeypatch.setattr(fused, "adam", lambda *a: seen.append(1) or True)
     x = tf.Variable(np.ones(4, np.float16))

@@ -306,22 +306,24 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` w.r.t. each source: shape target.shape + source.shape."""
-        backprop = _backprop()
+        from featherflow._src.autodiff import jacobian as jacobians  # noqa: PLC0415
+
         self._begin_gradient()
         try:
-            return backprop.jacobian(self, target, sources, unconnected_gradients,
-                                     vectorize=bool(experimental_use_pfor))
+            return jacobians.jacobian(self, target, sources, unconnected_gradients,
+                                      vectorize=bool(experimental_use_pfor))
         finally:
             self._end_gradient()
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobians: shape [b] + target.shape[1:] + source.shape[1:]."""
-        backprop = _backprop()
+        from featherflow._src.autodiff import jacobian as jacobians  # noqa: PLC0415
+
         self._begin_gradient()
         try:
-            return backprop.batch_jacobian(self, target, source, unconnected_gradients,
-                                           vectorize=bool(experimental_use_pfor))
+            return jacobians.batch_jacobian(self, target, source, unconnected_gradients,
+                                            vectorize=bool(experimental_use_pfor))
         finally:
             self._end_gradient()
 

@@ -112,6 +112,17 @@ fail:
     return -1;
 }
 
+/* Acquires `seq` for a loop: 1 to run it, 0 when buffers overlap (released: the caller returns
+ * False), -1 on error (raised). */
+static int begin(PyObject *seq, int width, int n_written, Pieces *p) {
+    if (acquire_pieces(seq, width, n_written, p) < 0) return -1;
+    if (p->overlap) {
+        release_pieces(p);
+        return 0;
+    }
+    return 1;
+}
+
 #define BUF(p, i, j, T) ((T *)(p)->views[(i) * (p)->width + (j)].buf)
 #define LEN(p, i, T) ((p)->views[(i) * (p)->width].len / (Py_ssize_t)sizeof(T))
 
@@ -161,11 +172,8 @@ static PyObject *fused_adam(PyObject *Py_UNUSED(self), PyObject *args) {
         if (wd == -1.0 && PyErr_Occurred()) return NULL;
     }
     Pieces p;
-    if (acquire_pieces(seq, 4, 3, &p) < 0) return NULL;
-    if (p.overlap) {
-        release_pieces(&p);
-        Py_RETURN_FALSE;
-    }
+    int ready = begin(seq, 4, 3, &p);
+    if (ready <= 0) return ready < 0 ? NULL : Py_NewRef(Py_False);
     Py_BEGIN_ALLOW_THREADS
     if (p.format == 'f')
         adam_float(&p, (float)alpha, (float)c1, (float)c2, (float)eps, (float)beta1, nesterov,
@@ -196,11 +204,8 @@ static PyObject *fused_gradient_descent(PyObject *Py_UNUSED(self), PyObject *arg
     double alpha;
     if (!PyArg_ParseTuple(args, "Od:gradient_descent", &seq, &alpha)) return NULL;
     Pieces p;
-    if (acquire_pieces(seq, 2, 1, &p) < 0) return NULL;
-    if (p.overlap) {
-        release_pieces(&p);
-        Py_RETURN_FALSE;
-    }
+    int ready = begin(seq, 2, 1, &p);
+    if (ready <= 0) return ready < 0 ? NULL : Py_NewRef(Py_False);
     Py_BEGIN_ALLOW_THREADS
     if (p.format == 'f')
         gd_float(&p, (float)alpha);
@@ -240,11 +245,8 @@ static PyObject *fused_keras_momentum(PyObject *Py_UNUSED(self), PyObject *args)
     int nesterov;
     if (!PyArg_ParseTuple(args, "Oddp:keras_momentum", &seq, &lr, &mu, &nesterov)) return NULL;
     Pieces p;
-    if (acquire_pieces(seq, 3, 2, &p) < 0) return NULL;
-    if (p.overlap) {
-        release_pieces(&p);
-        Py_RETURN_FALSE;
-    }
+    int ready = begin(seq, 3, 2, &p);
+    if (ready <= 0) return ready < 0 ? NULL : Py_NewRef(Py_False);
     Py_BEGIN_ALLOW_THREADS
     if (p.format == 'f')
         momentum_float(&p, (float)lr, (float)mu, nesterov);

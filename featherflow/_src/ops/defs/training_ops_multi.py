@@ -120,11 +120,31 @@ def _split(plan, sizes, parts):
     return [p for p in pieces if p]
 
 
+def _pieces(rows, chunk):
+    """(plan, sizes): each row's flat arrays, cut into equal pieces of at most `chunk`
+    elements."""
+    plan, sizes = [], []
+    for row in rows:
+        # NOTE: buffers are C-contiguous (variables allocate them), so reshape(-1) is a view
+        # and writes through it land in the buffers; a non-contiguous grad is copied once here.
+        flat = [a if a.ndim == 1 else a.reshape(-1) for a in row]
+        size = flat[0].shape[0]
+        if size <= chunk:
+            plan.append(flat)
+            sizes.append(size)
+            continue
+        step = -(-size // -(-size // chunk))  # equal pieces of <= chunk
+        for s in range(0, size, step):
+            plan.append([a[s:s + step] for a in flat])
+            sizes.append(min(step, size - s))
+    return plan, sizes
+
+
 def _run_fused(plan, fused, prepared, body, n_scratch):
-    """The C loop `fused` over `plan`; the NumPy body where it declines (overlapping
-    buffers)."""
+    """The C loop `fused` over `plan`; where it declines (overlapping buffers), the NumPy body
+    over the same plan cut to the scratch size."""
     if not fused(plan, prepared):
-        _run_chunks(plan, body, n_scratch, prepared)
+        _run_chunks(_pieces(plan, CHUNK)[0], body, n_scratch, prepared)
 
 
 def _run(xp, cols, body, n_scratch, prepared, fused=None):
@@ -140,20 +160,7 @@ def _run(xp, cols, body, n_scratch, prepared, fused=None):
         chunk, run, args = FUSED_PIECE, _run_fused, (fused, prepared, body, n_scratch)
     else:
         chunk, run, args = CHUNK, _run_chunks, (body, n_scratch, prepared)
-    plan, sizes = [], []
-    for row in zip(*cols):
-        # NOTE: buffers are C-contiguous (variables allocate them), so reshape(-1) is a view
-        # and writes through it land in the buffers; a non-contiguous grad is copied once here.
-        flat = [a if a.ndim == 1 else a.reshape(-1) for a in row]
-        size = flat[0].shape[0]
-        if size <= chunk:
-            plan.append(flat)
-            sizes.append(size)
-            continue
-        step = -(-size // -(-size // chunk))  # equal pieces of <= chunk
-        for s in range(0, size, step):
-            plan.append([a[s:s + step] for a in flat])
-            sizes.append(min(step, size - s))
+    plan, sizes = _pieces(zip(*cols), chunk)
     if THREADS == 1 or sum(sizes) < PARALLEL_MIN:
         run(plan, *args)
         return
