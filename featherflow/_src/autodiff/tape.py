@@ -86,7 +86,20 @@ def _record(op, inputs, attrs, outputs):
             w[id(o)] = o
 
 
-dispatch.set_recorder(_record)
+def _record2(op, x, y, out, tapes):
+    """`_record` for dispatch.binary: inputs (x, y), one output; their tuples are built only
+    when the node is kept."""
+    if len(tapes) == 1:
+        tape = tapes[0]
+        w = tape._watched
+        if (id(x) in w or id(y) in w) and out._dtype._bit & _TRAINABLE_MASK:
+            tape._nodes.append((op, (x, y), None, (out,)))
+            w[id(out)] = out
+        return
+    _record(op, (x, y), None, (out,))
+
+
+dispatch.set_recorder(_record, _record2)
 
 
 def variable_handle(x):

@@ -6,6 +6,8 @@ math.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from featherflow._src.framework import dtypes as _dt
@@ -40,9 +42,7 @@ class EagerTensor(Tensor):
             self._device.bytes_in_use -= n
 
     # -- metadata ---------------------------------------------------------------------------
-    @property
-    def dtype(self) -> _dt.DType:
-        return self._dtype
+    dtype = property(operator.attrgetter("_dtype"), doc="The DType of this tensor.")
 
     @property
     def shape(self) -> TensorShape:

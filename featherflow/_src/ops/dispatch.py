@@ -51,13 +51,14 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover - other NumPy versions
     _ERRVAR = _IGNORE = None
 
-# Set by autodiff/tape.py: record(op, inputs, attrs, outputs) for the active tapes.
-_recorder = None
+# Set by autodiff/tape.py: record(op, inputs, attrs, outputs) for the active tapes, and
+# record2(op, x, y, output, tapes), the same for `binary`'s two inputs and one output.
+_recorder = _recorder2 = None
 
 
-def set_recorder(fn):
-    global _recorder
-    _recorder = fn
+def set_recorder(fn, fn2):
+    global _recorder, _recorder2
+    _recorder, _recorder2 = fn, fn2
 
 
 def _run_quiet(op, xp, arrays, attrs):
@@ -204,7 +205,7 @@ def binary(op, x, y):
                 if used > dev.peak_bytes:
                     dev.peak_bytes = used
             if not plain and op.differentiable:
-                _recorder(op, (x, y), None, (t,))
+                _recorder2(op, x, y, t, th.tapes)
             return t
     return execute(op, (x, y))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import itertools
+import operator
 import sys
 import threading
 import weakref
@@ -25,6 +26,7 @@ from featherflow._src.ops.defs import resource as R
 
 _execute = dispatch.execute
 _THREAD = context.THREAD
+_attr = operator.attrgetter
 _READ = R.read_variable
 
 
@@ -285,14 +287,15 @@ class Variable(ScatterMixin):
         return t
 
     # -- metadata ----------------------------------------------------------------------------
-    name = property(lambda self: self._name)
-    dtype = property(lambda self: self._dtype)
-    device = property(lambda self: self._device.name)
-    trainable = property(lambda self: self._trainable)
-    synchronization = property(lambda self: self._synchronization)
-    aggregation = property(lambda self: self._aggregation)
-    constraint = property(lambda self: self._constraint)
-    handle = property(lambda self: self._handle)
+    # C-level getters (operator.attrgetter): no Python frame per read of a hot property.
+    name = property(_attr("_name"))
+    dtype = property(_attr("_dtype"))
+    device = property(_attr("_device.name"))
+    trainable = property(_attr("_trainable"))
+    synchronization = property(_attr("_synchronization"))
+    aggregation = property(_attr("_aggregation"))
+    constraint = property(_attr("_constraint"))
+    handle = property(_attr("_handle"))
 
     @property
     def shape(self) -> TensorShape:
@@ -359,7 +362,14 @@ class Variable(ScatterMixin):
                     dev.peak_bytes = used
             tapes = _THREAD.tapes
             if tapes:
-                _watch_read(self, t, tapes)
+                # One tape that watches this variable already (the usual case after the first
+                # read): list the read as its alias there, as variable_accessed would.
+                reads = tapes[0]._reads.get(id(self._handle)) if len(tapes) == 1 else None
+                if reads is not None:
+                    tapes[0]._watched[id(t)] = t
+                    reads.append(id(t))
+                else:
+                    _watch_read(self, t, tapes)
             return t
         if _THREAD.tapes:
             _watch_read(self)
