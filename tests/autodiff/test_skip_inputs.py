@@ -193,3 +193,45 @@ def test_unwatched_tensor_source_gets_none_like_tf():
         y = x * w
     gx = t.gradient(y, x, unconnected_gradients="zero")
     np.testing.assert_allclose(gx.numpy(), 0.0)
+
+
+# Binary gradients that compute only the wanted side: for each, the gradient w.r.t. one input
+# alone equals that input's part of the gradient w.r.t. both, and the other side's ops don't run.
+_ONE_SIDED = [
+    ("DivNoNan", tf.math.divide_no_nan, "Neg"),
+    ("Maximum", tf.maximum, "Sub"),
+    ("Minimum", tf.minimum, "Sub"),
+    ("SquaredDifference", tf.math.squared_difference, "Neg"),
+    ("Xlogy", tf.math.xlogy, "Xdivy"),
+    ("Xdivy", tf.math.xdivy, "Neg"),
+]
+
+
+@pytest.mark.parametrize("name,fn,other_side_op", _ONE_SIDED, ids=[r[0] for r in _ONE_SIDED])
+def test_binary_gradient_computes_only_the_wanted_side(spy, name, fn, other_side_op):
+    calls = spy(name)
+    rng = np.random.default_rng(5)
+    xv = (rng.random((3, 4)) + 0.5).astype(np.float32)
+    yv = (rng.random((3, 4)) + 0.5).astype(np.float32)
+    x, y = tf.constant(xv), tf.constant(yv)
+
+    def grads(watch):
+        with tf.GradientTape() as t:
+            for s in watch:
+                t.watch(s)
+            out = fn(x, y)
+        return t.gradient(out, list(watch))
+
+    gx_both, gy_both = grads((x, y))
+    n_x = _count(other_side_op, lambda: grads((x,)))
+    (gx,) = grads((x,))
+    (gy,) = grads((y,))
+    np.testing.assert_array_equal(gx.numpy(), gx_both.numpy())
+    np.testing.assert_array_equal(gy.numpy(), gy_both.numpy())
+    assert ({skip for _, skip, _ in calls} >= {(), (0,), (1,)})
+    for _, skip, out in calls:
+        for i in skip:
+            assert out[i] is None
+    # the y side's characteristic op (a negation, a subtraction, an xdivy) ran for neither x
+    # alone (Maximum/Minimum's x side has no Sub; the others' x side has no Neg/Xdivy)
+    assert n_x == 0

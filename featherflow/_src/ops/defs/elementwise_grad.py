@@ -346,41 +346,50 @@ def _pow(x, y, z, g, want_x=True, want_y=True):
     return gx, gy
 
 
-@_binary("Maximum")
-def _maximum(x, y, z, g):
+# The gradients below compute only the wanted inputs' parts (`want_x`/`want_y`): a mean's
+# DivNoNan by a constant count, or a clip's Maximum against a constant, runs no ops for the
+# constant.
+@_binary("Maximum", wants=True)
+def _maximum(x, y, z, g, want_x=True, want_y=True):
     keep = _mask(m.greater_equal(x, y), g)
-    return g * keep, g * (1 - keep)
+    return (g * keep if want_x else None), (g * (1 - keep) if want_y else None)
 
 
-@_binary("Minimum")
-def _minimum(x, y, z, g):
+@_binary("Minimum", wants=True)
+def _minimum(x, y, z, g, want_x=True, want_y=True):
     keep = _mask(m.less_equal(x, y), g)
-    return g * keep, g * (1 - keep)
+    return (g * keep if want_x else None), (g * (1 - keep) if want_y else None)
 
 
-@_binary("SquaredDifference")
-def _squared_difference(x, y, z, g):
+@_binary("SquaredDifference", wants=True)
+def _squared_difference(x, y, z, g, want_x=True, want_y=True):
     gx = g * (c(x - y) * 2)
-    return gx, -gx
+    return (gx if want_x else None), (-gx if want_y else None)
 
 
-@_binary("DivNoNan")
-def _div_no_nan(x, y, z, g):
+@_binary("DivNoNan", wants=True)
+def _div_no_nan(x, y, z, g, want_x=True, want_y=True):
     yc = c(y)
-    return m.divide_no_nan(g, yc), g * m.divide_no_nan(m.divide_no_nan(-c(x), yc), yc)
+    return (m.divide_no_nan(g, yc) if want_x else None), \
+        (g * m.divide_no_nan(m.divide_no_nan(-c(x), yc), yc) if want_y else None)
 
 
-@_binary("Xlogy")
-def _xlogy(x, y, z, g):
+@_binary("Xlogy", wants=True)
+def _xlogy(x, y, z, g, want_x=True, want_y=True):
     nonzero = _mask(m.not_equal(x, 0), x)
-    return g * m.xlogy(nonzero, c(y)), g * m.xdivy(c(x), c(y))
+    return (g * m.xlogy(nonzero, c(y)) if want_x else None), \
+        (g * m.xdivy(c(x), c(y)) if want_y else None)
 
 
-@_binary("Xdivy")
-def _xdivy(x, y, z, g):
-    nonzero = _mask(m.not_equal(x, 0), x)
+@_binary("Xdivy", wants=True)
+def _xdivy(x, y, z, g, want_x=True, want_y=True):
     yc = c(y)
-    return g * m.xdivy(nonzero, yc), g * m.xdivy(-c(x), yc * yc)
+    gx = gy = None
+    if want_x:
+        gx = g * m.xdivy(_mask(m.not_equal(x, 0), x), yc)
+    if want_y:
+        gy = g * m.xdivy(-c(x), yc * yc)
+    return gx, gy
 
 
 @_binary("Atan2")
