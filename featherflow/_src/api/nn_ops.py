@@ -16,15 +16,10 @@ from featherflow._src.framework.tensor import EagerTensor, is_tensor
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import nn_activations as act
 from featherflow._src.ops.defs import nn_losses as losses
+from featherflow._src.framework.public import tf as _tf
 
 _execute = dispatch.execute
 _ET = EagerTensor
-
-
-def _tf():
-    import featherflow  # noqa: PLC0415 - composite ops use other areas' public functions
-
-    return featherflow
 
 
 def _dims(shape) -> str:

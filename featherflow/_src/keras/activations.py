@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import weakref
 
+from featherflow._src.framework.public import tf as _tf
+
 # NOTE: Keras 3 caches the logits on the output of `softmax`/`sigmoid` (`output._keras_logits`)
 # and its cross-entropies then compute the loss from those logits: no clipping of the
 # probabilities at 1e-7 (a loss above 16.1 is possible, as in TensorFlow's `fit`) and a cheaper
@@ -23,11 +25,6 @@ def keras_logits(output):
     if entry is not None and entry[0]() is output:
         return entry[1]
     return None
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
 
 
 def _x(x):

@@ -3,13 +3,9 @@ them to their variables (`tf.Variable(constraint=...)`); optimizers apply them a
 from __future__ import annotations
 
 from featherflow._src.keras import _serial
+from featherflow._src.framework.public import tf as _tf
 
 _MODULE = "keras.constraints"
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
 
 
 class Constraint:

@@ -12,13 +12,9 @@ import math
 import numpy as np
 
 from featherflow._src.keras import _serial
+from featherflow._src.framework.public import tf as _tf
 
 _MODULE = "keras.initializers"
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415 - the public API, imported when first used
-    return tf
 
 
 def _float_dtype(dtype, who):

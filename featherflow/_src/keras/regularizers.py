@@ -4,13 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow._src.keras import _serial
+from featherflow._src.framework.public import tf as _tf
 
 _MODULE = "keras.regularizers"
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
 
 
 def _f32(value, name):

@@ -15,11 +15,7 @@ from featherflow._src.keras import initializers as _init
 from featherflow._src.keras import regularizers as _reg
 from featherflow._src.keras.layers.base import Layer
 from featherflow._src.keras.layers.core import SeedGenerator, dropout_mask_apply, ser
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 def contract(equation, x, kernel):

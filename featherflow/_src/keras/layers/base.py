@@ -25,11 +25,7 @@ from featherflow._src.keras import constraints as _con
 from featherflow._src.keras.layers import keras_tensor as _kt
 from featherflow._src.module import walk as _walk
 from featherflow._src.module.module import Module
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 # ---------------------------------------------------------------------------------------------

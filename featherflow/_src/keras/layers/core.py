@@ -10,11 +10,7 @@ from featherflow._src.keras import regularizers as _reg
 from featherflow._src.keras.layers import keras_tensor as _kt
 from featherflow._src.keras.layers.base import InputSpec, Layer, unique_name
 from featherflow._src.module.module import Module
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 def ser(obj, kind):

@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 from featherflow._src.keras.layers.base import Layer
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 class _Merge(Layer):

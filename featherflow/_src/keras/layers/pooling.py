@@ -3,11 +3,7 @@ from __future__ import annotations
 
 from featherflow._src.keras.layers.base import InputSpec, Layer
 from featherflow._src.keras.layers.conv import _tuple, conv_output_length
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 class _Pool2D(Layer):

@@ -6,11 +6,7 @@ from featherflow._src.api._args import register_reader as _register_reader
 from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.module import walk as _walk
 from featherflow._src.variables.variable import Variable, VariableAggregation
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 # ---------------------------------------------------------------------------------------------

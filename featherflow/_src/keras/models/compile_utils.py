@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from featherflow._src.keras import losses as _losses
 from featherflow._src.keras.metrics import base as _mbase
+from featherflow._src.framework.public import tf as _tf
 
 _UP_WORDS = ("accuracy", "auc", "precision", "recall", "true_positives", "true_negatives",
              "cosine_similarity")
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
 
 
 def flatten_outputs(y, names=None):

@@ -11,11 +11,7 @@ import numpy as np
 
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework.convert import place_host as _place_host
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 def unpack_x_y_sample_weight(data):

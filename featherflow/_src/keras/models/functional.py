@@ -12,11 +12,7 @@ from featherflow._src.keras.layers.keras_tensor import KerasTensor
 from featherflow._src.keras.models.model import Model
 from featherflow._src.keras.models.training import Trainer
 from featherflow._src.module.walk import flatten_with_paths
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 def _flat(structure):

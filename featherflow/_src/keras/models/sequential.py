@@ -7,14 +7,10 @@ otherwise it is built on the first call. A call runs the layers one after the ot
 from __future__ import annotations
 
 from featherflow._src.keras.layers.base import Layer
+from featherflow._src.keras.layers.core import InputLayer
 from featherflow._src.keras.layers.keras_tensor import KerasTensor
 from featherflow._src.keras.models.model import Model
 from featherflow._src.keras.models.training import Trainer
-
-
-def _input_layer_cls():
-    from featherflow._src.keras.layers.core import InputLayer  # noqa: PLC0415
-    return InputLayer
 
 
 class Sequential(Model):
@@ -42,7 +38,6 @@ class Sequential(Model):
     # -- the stack -------------------------------------------------------------------------
     def add(self, layer, rebuild=True):
         """Appends a layer (or a `tf.keras.Input` tensor) to the stack."""
-        InputLayer = _input_layer_cls()  # noqa: N806
         if isinstance(layer, KerasTensor) and layer._keras_history is not None:
             layer = layer._keras_history.operation
         if not isinstance(layer, Layer):
@@ -74,7 +69,6 @@ class Sequential(Model):
         self.built = False
         self._graph_inputs = self._graph_outputs = None
         self._train_cache = None
-        InputLayer = _input_layer_cls()  # noqa: N806
         if not self._stack:
             return
         first = self._stack[0]
@@ -85,11 +79,9 @@ class Sequential(Model):
 
     @property
     def layers(self):
-        InputLayer = _input_layer_cls()  # noqa: N806
         return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
 
     def build(self, input_shape=None):
-        InputLayer = _input_layer_cls()  # noqa: N806
         if not self._stack:
             raise ValueError(f"Sequential model {self.name} cannot be built because it has no "
                              "layers. Call `model.add(layer)`.")

@@ -11,11 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow._src.keras.models import data_adapter as _data
-
-
-def _tf():
-    import featherflow as tf  # noqa: PLC0415
-    return tf
+from featherflow._src.framework.public import tf as _tf
 
 
 def _pythonify(logs):

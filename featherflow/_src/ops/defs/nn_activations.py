@@ -11,6 +11,7 @@ import math
 
 from featherflow._src.ops.defs.grad_util import batchable
 from featherflow._src.ops.registry import FLOATS, REAL, primitive, register_gradient
+from featherflow._src.framework.public import tf as _tf
 
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -28,12 +29,6 @@ def _up(xp, x):
 
 def _down(out, x):
     return out if out.dtype == x.dtype else out.astype(x.dtype)
-
-
-def _tf():
-    import featherflow  # noqa: PLC0415 - public ops are needed only when a gradient runs
-
-    return featherflow
 
 
 def _mask(cond, dtype):

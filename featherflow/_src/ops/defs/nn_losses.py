@@ -10,12 +10,7 @@ from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework import errors
 from featherflow._src.ops.defs.grad_util import NONE_OK, batchable
 from featherflow._src.ops.registry import FLOATS, primitive, register_gradient
-
-
-def _tf():
-    import featherflow  # noqa: PLC0415 - public ops are needed only when a gradient runs
-
-    return featherflow
+from featherflow._src.framework.public import tf as _tf
 
 
 def _up(xp, x):

@@ -9,14 +9,9 @@ from __future__ import annotations
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework import errors
 from featherflow._src.ops.registry import NUMBERS, REAL, primitive, register_gradient
+from featherflow._src.framework.public import tf as _tf
 
 _ID_DTYPES = (_dt.int32, _dt.int64)
-
-
-def _tf():
-    import featherflow  # noqa: PLC0415 - public ops are needed only when a gradient runs
-
-    return featherflow
 
 
 def _check_ids(op_name):
