@@ -130,7 +130,7 @@ static int begin(PyObject *seq, int width, int n_written, Pieces *p) {
  * On the 2-core EPYC this halves an Adam step over cache-resident buffers, and subnormal
  * operands (Adam's momentum decays into them under dead ReLUs) cost no more than normal ones
  * there, where the SSE2 loop slowed down 1.7x. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
 #define WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define WIDEST
