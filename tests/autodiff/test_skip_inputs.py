@@ -19,7 +19,7 @@ def spy():
     def install(*names):
         for name in names:
             op = registry.get(name)
-            saved[name] = op.grad
+            saved[name] = (op.grad, op.vjp2)  # setting op.grad clears the direct vjp2
             inner = op.grad
 
             def wrapped(view, *grads, _inner=inner, _name=name):
@@ -31,8 +31,10 @@ def spy():
         return calls
 
     yield install
-    for name, fn in saved.items():
-        registry.get(name).grad = fn
+    for name, (fn, vjp2) in saved.items():
+        op = registry.get(name)
+        op.grad = fn
+        op.vjp2 = vjp2  # later tests run the walk's direct path again
 
 
 def _count(name, fn):
@@ -232,6 +234,18 @@ def test_binary_gradient_computes_only_the_wanted_side(spy, name, fn, other_side
     for _, skip, out in calls:
         for i in skip:
             assert out[i] is None
-    # the y side's characteristic op (a negation, a subtraction, an xdivy) ran for neither x
-    # alone (Maximum/Minimum's x side has no Sub; the others' x side has no Neg/Xdivy)
+    # With only x watched, the op that only y's gradient uses (Neg, Sub or Xdivy; x's side uses
+    # none of them) never ran.
     assert n_x == 0
+
+
+def test_spy_restores_the_direct_vjp2(spy):
+    before = registry.get("Mul").vjp2
+    assert before is not None
+    spy("Mul")
+    assert registry.get("Mul").vjp2 is None  # the spied gradient runs through op.grad
+
+
+def test_direct_vjp2_is_back_after_a_spy():
+    # runs after test_spy_restores_the_direct_vjp2 (file order): the fixture put it back
+    assert registry.get("Mul").vjp2 is not None
