@@ -88,7 +88,8 @@ def _record(op, inputs, attrs, outputs):
 
 def _record2(op, x, y, out, tapes):
     """`_record` for dispatch.binary: inputs (x, y), one output; their tuples are built only
-    when the node is kept."""
+    when the node is kept. Its one-tape branch is `_record`'s, for two inputs: keep them in
+    step."""
     if len(tapes) == 1:
         tape = tapes[0]
         w = tape._watched
@@ -120,7 +121,8 @@ def variable_accessed(variable, read=None, tapes=None):
     reaching it are the variable's (backprop.source_grads). That is what the ReadVariableOp
     node dispatch records would give (an identity gradient), without a node to record and walk.
     Reads through dispatch leave the recording to dispatch. `tapes`: the thread's active
-    tapes, when the caller has them at hand."""
+    tapes, when the caller has them at hand. NOTE: Variable.value repeats the alias listing
+    inline for one tape that already watches the variable: keep the two in step."""
     key = id(variable)
     for tape in tapes or _THREAD.tapes:
         # A variable read again on the same tape costs this one lookup.
