@@ -15,7 +15,7 @@ import numpy as np
 from featherflow._src.autodiff import tape as _tape
 from featherflow._src.framework import nest as _nest
 from featherflow._src.framework.tensor import EagerTensor, Tensor
-from featherflow._src.framework.tensor import make as _make
+from featherflow._src.framework.tensor import make as _make, new_tensor as _new_tensor
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import grad_util
 from featherflow._src.ops.defs.creation import OnesLike as _ONES_LIKE
@@ -446,7 +446,7 @@ def _ones_like(t):
         one = _ONES.get(type(v))  # NumPy scalars are immutable: one per type serves every seed
         if one is None:
             one = _ONES[type(v)] = type(v)(1)
-        s = _new(_ET)  # tensor.make, inlined (a NumPy scalar owns its itemsize)
+        s = _new_tensor(_ET)  # tensor.make, inlined (a NumPy scalar owns its itemsize)
         s._value = one
         s._dtype = t._dtype
         s._device = dev

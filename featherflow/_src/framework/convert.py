@@ -13,9 +13,9 @@ import numpy as np
 
 from featherflow._src.framework import context, device as _device, dtypes as _dt
 from featherflow._src.framework.shapes import TensorShape
-from featherflow._src.framework.tensor import EagerTensor, make
+from featherflow._src.framework.tensor import EagerTensor, make, new_tensor
 
-_new = object.__new__
+_new = new_tensor
 
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1

@@ -7,13 +7,24 @@ math.
 from __future__ import annotations
 
 import operator
+import os
 
 import numpy as np
 
 from featherflow._src.framework import dtypes as _dt
 from featherflow._src.framework.shapes import TensorShape
 
-_new = object.__new__
+# The optional C storage of EagerTensor (_ctensor.c): its five fields, and the device byte
+# counter's update on free without a Python __del__. Without it (no compiler at install time,
+# or FEATHERFLOW_NATIVE=0) the same fields are __slots__ and __del__ does the update.
+_ctensor = None
+if os.environ.get("FEATHERFLOW_NATIVE", "1") != "0":
+    try:
+        from featherflow._src.framework import _ctensor
+    except ImportError:  # pragma: no cover - built wherever a C compiler exists
+        _ctensor = None
+NATIVE = _ctensor is not None
+_Storage = _ctensor.TensorBase if NATIVE else object
 
 
 class Tensor:
@@ -25,21 +36,23 @@ class Tensor:
     OVERLOADABLE_OPERATORS = frozenset()
 
 
-class EagerTensor(Tensor):
+class EagerTensor(Tensor, _Storage):
     """An eager tensor. Create one with `tf.constant` or `tf.convert_to_tensor`."""
 
-    __slots__ = ("_value", "_dtype", "_device", "_nbytes", "_shape", "__weakref__")
+    __slots__ = () if NATIVE else ("_value", "_dtype", "_device", "_nbytes", "_shape",
+                                   "__weakref__")
 
     def __new__(cls, *args, **kwargs):
         # Refused in __new__, not __init__: a half-built tensor would reach __del__ without
-        # its slots set. Ops build tensors with object.__new__ (see make()).
+        # its slots set. Ops build tensors with `new_tensor` (see make()).
         raise TypeError("tf.Tensor objects are created by ops: use tf.constant(value) or "
                         "tf.convert_to_tensor(value).")
 
-    def __del__(self):
-        n = self._nbytes
-        if n:
-            self._device.bytes_in_use -= n
+    if not NATIVE:
+        def __del__(self):
+            n = self._nbytes
+            if n:
+                self._device.bytes_in_use -= n
 
     # -- metadata ---------------------------------------------------------------------------
     dtype = property(operator.attrgetter("_dtype"), doc="The DType of this tensor.")
@@ -244,9 +257,14 @@ class Reference:
         return f"<Reference wrapping {self._wrapped!r}>"
 
 
+# new_tensor(EagerTensor): an EagerTensor with no fields set, for code that sets them itself.
+new_tensor = _Storage.__new__
+
+
 def make(value, dtype, device, nbytes=0) -> EagerTensor:
-    """Wraps a backend array that is already on `device` (no copy)."""
-    t = _new(EagerTensor)
+    """Wraps a backend array that is already on `device` (no copy); `nbytes` (what the value
+    owns) is added to the device's counter until the tensor is freed."""
+    t = new_tensor(EagerTensor)
     t._value = value
     t._dtype = dtype
     t._device = device
@@ -255,6 +273,11 @@ def make(value, dtype, device, nbytes=0) -> EagerTensor:
     if nbytes:
         device.allocated(nbytes)
     return t
+
+
+if NATIVE:
+    _ctensor.configure_class(EagerTensor)
+    make = _ctensor.make  # noqa: F811 - the same function in C
 
 
 def is_tensor(x) -> bool:

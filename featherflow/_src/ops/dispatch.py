@@ -14,6 +14,7 @@ import numpy as np
 
 from featherflow._src.backends.simulated import HostLeakError
 from featherflow._src.framework import context, device as _device, dtypes as _dt, errors
+from featherflow._src.framework import tensor as _tensor
 from featherflow._src.framework.tensor import EagerTensor as _ET
 from featherflow._src.framework.tensor import make
 from featherflow._src.ops.registry import OpDef, get
@@ -24,7 +25,7 @@ _from_numpy = _dt.from_numpy
 _BY_NP = _dt._BY_NP
 # Raised as they are: TF's own errors, and a simulated-GPU host leak (a featherflow bug to see).
 _FF_ERRORS = (errors.OpError, HostLeakError)
-_new = object.__new__
+_new = _tensor.new_tensor
 _ndarray = np.ndarray
 
 # NumPy warns on float overflow, 0/0 and friends, where TensorFlow computes inf/nan silently.
@@ -37,9 +38,13 @@ _ndarray = np.ndarray
 #   (one set/reset, ~0.25 us), because NumPy's Python-level functions warn from NumPy's modules.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"featherflow\._src\.ops\.defs")
 # `binary` calls the Python operator of AddV2/Sub/Mul itself (OpDef.operator): its warnings are
-# credited to this module, which runs no other code that warns.
+# credited to this module (the Python binary), or, from the C binary, to the Python frame that
+# called it: the tensor operators' module, or the gradients' (in ops.defs). Neither module runs
+# other code that warns.
 warnings.filterwarnings("ignore", category=RuntimeWarning,
                         module=r"featherflow\._src\.ops\.dispatch")
+warnings.filterwarnings("ignore", category=RuntimeWarning,
+                        module=r"featherflow\._src\.api\.operators")
 warnings.filterwarnings("ignore", category=np.exceptions.ComplexWarning,
                         module=r"featherflow\._src\.ops\.defs")
 try:
@@ -59,6 +64,8 @@ _recorder = _recorder2 = None
 def set_recorder(fn, fn2):
     global _recorder, _recorder2
     _recorder, _recorder2 = fn, fn2
+    if _tensor.NATIVE:
+        _tensor._ctensor.set_recorder(fn, fn2)
 
 
 def _run_quiet(op, xp, arrays, attrs):
@@ -171,7 +178,8 @@ def binary(op, x, y):
     """execute(op, (x, y)) for an OpDef with two tensor inputs, no attrs and one output: the
     operators' and the gradients' entry. NOTE: the fast path of `execute` for that one shape,
     without its arity and attribute tests (and without the inputs tuple unless a tape records
-    the op); anything it does not take goes to `execute`."""
+    the op); anything it does not take goes to `execute`. With the C extension, `binary` is
+    _ctensor.binary, which does what this function does (tests/framework/test_ctensor.py)."""
     th = _THREAD
     plain = th.plain
     dev = x._device
@@ -317,6 +325,16 @@ def _execute_slow(op, inputs, attrs):
     if _THREAD.tapes and _recorder is not None and op.differentiable:
         _recorder(op, inputs, attrs, flat)
     return outputs
+
+
+# The Python definitions are the specification of the C ones (and what runs without them).
+execute_py, binary_py = execute, binary
+if _tensor.NATIVE:
+    _tensor._ctensor.configure(_ndarray, _SCALAR_BYTES, _owned_bytes, _BY_NP, _from_numpy,
+                               _THREAD, _GLOBAL, execute_py, _translate, _FF_ERRORS, OpDef,
+                               _dt.DType, _device.Device, _ERRVAR, _IGNORE)
+    execute = _tensor._ctensor.execute  # noqa: F811
+    binary = _tensor._ctensor.binary  # noqa: F811
 
 
 def _log_placement(op, dev, reason):

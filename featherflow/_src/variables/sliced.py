@@ -11,13 +11,13 @@ import numpy as np
 
 from featherflow._src.framework import context, errors
 from featherflow._src.framework.convert import register_tensor_conversion_function
-from featherflow._src.framework.tensor import EagerTensor, is_tensor, make
+from featherflow._src.framework.tensor import EagerTensor, is_tensor, make, new_tensor
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import elementwise as ew
 from featherflow._src.ops.defs import resource as R
 from featherflow._src.ops.defs.array import Identity as _IDENTITY
 
-_new = object.__new__
+_new = new_tensor
 _THREAD = context.THREAD
 
 

@@ -20,7 +20,8 @@ from featherflow._src.framework import context, device as _device, dtypes as _dt
 from featherflow._src.framework.convert import (_host_with_dtype, convert_to_tensor, place_host,
                                                 register_tensor_conversion_function)
 from featherflow._src.framework.shapes import TensorShape
-from featherflow._src.framework.tensor import EagerTensor, Reference, _numpy_text, is_tensor, make
+from featherflow._src.framework.tensor import (EagerTensor, Reference, _numpy_text, is_tensor, make,
+                                               new_tensor)
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import resource as R
 
@@ -351,7 +352,7 @@ class Variable(ScatterMixin):
             else:
                 # NOTE: no lock: one element is copied out under the GIL (NumPy never drops it
                 # for a 0-d update), and a buffer swapped meanwhile leaves `buf` whole.
-                t = _new(_ET)
+                t = new_tensor(_ET)
                 t._value = buf[()]
                 t._dtype = self._dtype
                 t._device = dev = self._device
@@ -427,7 +428,7 @@ class Variable(ScatterMixin):
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         """Adds `delta` in place; returns the variable (None with read_value=False)."""
         if type(delta) is float and self._fast_float:
-            t = _new(_ET)
+            t = new_tensor(_ET)
             t._value = self._np_type(delta)
             t._dtype = self._dtype
             t._device = self._device
