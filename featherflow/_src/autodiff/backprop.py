@@ -15,7 +15,7 @@ import numpy as np
 from featherflow._src.autodiff import tape as _tape
 from featherflow._src.framework import nest as _nest
 from featherflow._src.framework.tensor import EagerTensor, Tensor
-from featherflow._src.framework.tensor import make as _make, new_tensor as _new_tensor
+from featherflow._src.framework.tensor import make as _make
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.defs import grad_util
 from featherflow._src.ops.defs.creation import OnesLike as _ONES_LIKE
@@ -446,16 +446,7 @@ def _ones_like(t):
         one = _ONES.get(type(v))  # NumPy scalars are immutable: one per type serves every seed
         if one is None:
             one = _ONES[type(v)] = type(v)(1)
-        s = _new_tensor(_ET)  # tensor.make, inlined (a NumPy scalar owns its itemsize)
-        s._value = one
-        s._dtype = t._dtype
-        s._device = dev
-        s._shape = None
-        s._nbytes = n = t._dtype._np.itemsize
-        used = dev.bytes_in_use = dev.bytes_in_use + n
-        if used > dev.peak_bytes:
-            dev.peak_bytes = used
-        return s
+        return _make(one, t._dtype, dev, t._dtype._np.itemsize)  # a NumPy scalar owns its size
     return _execute(_ONES_LIKE, (t,))
 
 

@@ -45,7 +45,9 @@ class UnconnectedGradients(enum.Enum):
 
 
 def _record(op, inputs, attrs, outputs):
-    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`."""
+    """dispatch's recorder: keep the node on every active tape that watches one of `inputs`.
+    NOTE: the C dispatch (_ctensor.c, record_one) does the one-tape branch itself: keep the
+    two in step."""
     tapes = _THREAD.tapes
     if len(tapes) == 1 and len(outputs) == 1:  # one tape, one output: the common case, inlined
         tape = tapes[0]
@@ -100,7 +102,7 @@ def _record2(op, x, y, out, tapes):
     _record(op, (x, y), None, (out,))
 
 
-dispatch.set_recorder(_record, _record2)
+dispatch.set_recorder(_record, _record2, _TRAINABLE_MASK)
 
 
 def variable_handle(x):

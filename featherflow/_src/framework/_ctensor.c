@@ -50,12 +50,13 @@ static PyObject *ff_errors;           /* exception classes raised as they are */
 static PyObject *recorder;            /* tape._record(op, inputs, attrs, outputs) or None */
 static PyObject *recorder2;           /* tape._record2(op, x, y, out, tapes) or None */
 static PyObject *execute_py;          /* dispatch.execute_py: the Python execute */
+static long long trainable_mask;      /* tape._TRAINABLE_MASK; 0: no recording in C */
 static PyObject *errstate_var;        /* NumPy's floating-point error state (a ContextVar) */
 static PyObject *errstate_ignore;     /* its value under np.errstate(all="ignore") */
 
 /* Interned attribute names. */
 static PyObject *s_plain, *s_device_spec, *s_tapes, *s_log_placement, *s_dtype, *s_base,
-    *s_nbytes;
+    *s_nbytes, *s_watched, *s_nodes;
 
 /* A __slots__ field of OpDef, DType or Device (all slotted Python classes): read and written
  * at its offset in the object when the object's class is exactly the one configured, through
@@ -362,6 +363,94 @@ static PyObject *slow(PyObject *op, PyObject *x, PyObject *y) {
     return r;
 }
 
+/* Records `out` of `op` on the one active tape, as tape._record/_record2 do for one tape:
+ * kept when an input is watched and the output's dtype is trainable; then the output is
+ * watched too. `inputs` is a tuple, or NULL for (x, y). Returns 1 when done, 0 when the tape
+ * is not the usual kind (the Python recorder then runs), -1 on error.
+ * NOTE: the one-tape branch of tape._record, in C: keep the two in step. */
+static int record_one(PyObject *tape, PyObject *op, PyObject *inputs, PyObject *x, PyObject *y,
+                      PyObject *attrs, PyObject *out) {
+    PyObject *w = PyObject_GetAttr(tape, s_watched);
+    if (w == NULL) return -1;
+    if (!PyDict_CheckExact(w)) {
+        Py_DECREF(w);
+        return 0;
+    }
+    Py_ssize_t n = inputs != NULL ? PyTuple_GET_SIZE(inputs) : 2;
+    int hit = 0;
+    for (Py_ssize_t i = 0; i < n && !hit; i++) {
+        PyObject *t = inputs != NULL ? PyTuple_GET_ITEM(inputs, i) : i ? y : x;
+        PyObject *key = PyLong_FromVoidPtr(t);
+        if (key == NULL) {
+            Py_DECREF(w);
+            return -1;
+        }
+        hit = PyDict_Contains(w, key);
+        Py_DECREF(key);
+        if (hit < 0) {
+            Py_DECREF(w);
+            return -1;
+        }
+    }
+    long long bit = hit ? field_bits(&f_bit, ((TensorObject *)out)->dtype) : 0;
+    if (!hit || !(bit & trainable_mask)) {
+        Py_DECREF(w);
+        return bit == -1 && PyErr_Occurred() ? -1 : 1;
+    }
+    PyObject *nodes = PyObject_GetAttr(tape, s_nodes);
+    if (nodes == NULL) {
+        Py_DECREF(w);
+        return -1;
+    }
+    int rc = -1;
+    PyObject *ins = inputs != NULL ? (Py_INCREF(inputs), inputs) : PyTuple_Pack(2, x, y);
+    PyObject *outs = PyTuple_Pack(1, out);
+    PyObject *node = ins && outs ? PyTuple_Pack(4, op, ins, attrs, outs) : NULL;
+    PyObject *key = node ? PyLong_FromVoidPtr(out) : NULL;
+    if (key != NULL && PyList_Append(nodes, node) == 0 && PyDict_SetItem(w, key, out) == 0)
+        rc = 1;
+    Py_XDECREF(key);
+    Py_XDECREF(node);
+    Py_XDECREF(outs);
+    Py_XDECREF(ins);
+    Py_DECREF(nodes);
+    Py_DECREF(w);
+    return rc;
+}
+
+/* Records a differentiable op's output on the active tapes: in C for one tape, through the
+ * Python recorder otherwise. Returns 0, or -1 on error. */
+static int record(PyObject *op, PyObject *inputs, PyObject *x, PyObject *y, PyObject *attrs,
+                  PyObject *out) {
+    PyObject *fn = inputs != NULL ? recorder : recorder2;
+    if (fn == NULL || fn == Py_None) return 0;
+    PyObject *tapes = PyObject_GetAttr(thread_state, s_tapes);
+    if (tapes == NULL) return -1;
+    int done = 0;
+    if (trainable_mask && PyTuple_CheckExact(tapes) && PyTuple_GET_SIZE(tapes) == 1)
+        done = record_one(PyTuple_GET_ITEM(tapes, 0), op, inputs, x, y, attrs, out);
+    if (done == 0) {
+        PyObject *r;
+        if (inputs != NULL) {
+            PyObject *outs = PyTuple_Pack(1, out);
+            if (outs == NULL) {
+                Py_DECREF(tapes);
+                return -1;
+            }
+            PyObject *args[4] = {op, inputs, attrs, outs};
+            r = PyObject_Vectorcall(fn, args, 4, NULL);
+            Py_DECREF(outs);
+        } else {
+            PyObject *args[5] = {op, x, y, out, tapes};
+            r = PyObject_Vectorcall(fn, args, 5, NULL);
+        }
+        done = r == NULL ? -1 : 1;
+        Py_XDECREF(r);
+    }
+    Py_DECREF(tapes);
+    return done < 0 ? -1 : 0;
+}
+
 /* dispatch.binary: see its Python definition, which this follows line by line. */
 static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
@@ -437,23 +526,8 @@ static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t narg
     if (t == NULL || plain) return t;
 
     r = field_true(&f_differentiable, op);
-    if (r <= 0 || recorder2 == Py_None || recorder2 == NULL) {
-        if (r < 0) Py_CLEAR(t);
-        return t;
-    }
-    PyObject *tapes = PyObject_GetAttr(thread_state, s_tapes);
-    if (tapes == NULL) {
-        Py_DECREF(t);
-        return NULL;
-    }
-    PyObject *rec_args[5] = {op, x, y, t, tapes};
-    PyObject *done = PyObject_Vectorcall(recorder2, rec_args, 5, NULL);
-    Py_DECREF(tapes);
-    if (done == NULL) {
-        Py_DECREF(t);
-        return NULL;
-    }
-    Py_DECREF(done);
+    if (r > 0) r = record(op, NULL, x, y, Py_None, t);
+    if (r < 0) Py_CLEAR(t);
     return t;
 }
 
@@ -593,23 +667,8 @@ static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nar
     if (t == NULL || plain) return t;
 
     r = field_true(&f_differentiable, op);
-    if (r <= 0 || recorder == Py_None || recorder == NULL) {
-        if (r < 0) Py_CLEAR(t);
-        return t;
-    }
-    PyObject *outs = PyTuple_Pack(1, t);
-    if (outs == NULL) {
-        Py_DECREF(t);
-        return NULL;
-    }
-    PyObject *rec_args[4] = {op, inputs, attrs, outs};
-    PyObject *done = PyObject_Vectorcall(recorder, rec_args, 4, NULL);
-    Py_DECREF(outs);
-    if (done == NULL) {
-        Py_DECREF(t);
-        return NULL;
-    }
-    Py_DECREF(done);
+    if (r > 0) r = record(op, inputs, NULL, NULL, attrs, t);
+    if (r < 0) Py_CLEAR(t);
     return t;
 
 python:
@@ -659,7 +718,9 @@ static PyObject *configure(PyObject *module, PyObject *args) {
 
 static PyObject *set_recorder(PyObject *module, PyObject *args) {
     PyObject *fn, *fn2;
-    if (!PyArg_ParseTuple(args, "OO:set_recorder", &fn, &fn2)) return NULL;
+    long long mask = 0;
+    if (!PyArg_ParseTuple(args, "OO|L:set_recorder", &fn, &fn2, &mask)) return NULL;
+    trainable_mask = mask;
     Py_INCREF(fn);
     Py_XSETREF(recorder, fn);
     Py_INCREF(fn2);
@@ -675,8 +736,9 @@ static PyMethodDef methods[] = {
      "execute, translate, errors, OpDef, DType, Device): hands over the Python state "
      "binary() reads."},
     {"set_recorder", set_recorder, METH_VARARGS,
-     "set_recorder(record, record2): record(op, inputs, attrs, outputs) and record2(op, x, y, "
-     "out, tapes), called for differentiable ops under a tape."},
+     "set_recorder(record, record2, trainable_mask=0): record(op, inputs, attrs, outputs) and "
+     "record2(op, x, y, out, tapes), called for differentiable ops under a tape; with a mask "
+     "(tape._TRAINABLE_MASK), the one-tape case of record is done in C."},
     {"execute", (PyCFunction)(void (*)(void))execute, METH_FASTCALL,
      "execute(op, inputs=(), attrs=None): dispatch.execute."},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL,
@@ -698,6 +760,8 @@ PyMODINIT_FUNC PyInit__ctensor(void) {
     INTERN(s_plain, "plain");
     INTERN(s_device_spec, "device_spec");
     INTERN(s_tapes, "tapes");
+    INTERN(s_watched, "_watched");
+    INTERN(s_nodes, "_nodes");
     INTERN(s_log_placement, "log_placement");
     INTERN(s_dtype, "dtype");
     INTERN(s_base, "base");

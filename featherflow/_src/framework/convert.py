@@ -13,9 +13,8 @@ import numpy as np
 
 from featherflow._src.framework import context, device as _device, dtypes as _dt
 from featherflow._src.framework.shapes import TensorShape
-from featherflow._src.framework.tensor import EagerTensor, make, new_tensor
+from featherflow._src.framework.tensor import EagerTensor, make
 
-_new = new_tensor
 
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -375,16 +374,8 @@ def scalar_like(value, ref: EagerTensor) -> EagerTensor:
             s = _HOST_FLOATS[dtype._enum].get(value) if type(value) is float else None
             if s is None:  # before the tensor exists: the cast may warn (an error under -W error)
                 s = _host_float(value, dtype)
-            t = _new(EagerTensor)
-            t._value = s
-            t._dtype = dtype
-            t._device = dev
-            t._shape = None
-            t._nbytes = n = dtype._np.itemsize  # (a NumPy scalar's own attributes are slower)
-            used = dev.bytes_in_use = dev.bytes_in_use + n  # Device.allocated, inlined
-            if used > dev.peak_bytes:
-                dev.peak_bytes = used
-            return t
+            # A NumPy scalar owns its itemsize (its own attributes are slower to read).
+            return make(s, dtype, dev, dtype._np.itemsize)
         a = np.asarray(value, dtype._np)
     else:
         a = _host_with_dtype(value, dtype, allow_cast_numpy=True)

@@ -61,11 +61,13 @@ except (ImportError, AttributeError):  # pragma: no cover - other NumPy versions
 _recorder = _recorder2 = None
 
 
-def set_recorder(fn, fn2):
+def set_recorder(fn, fn2, trainable_mask=0):
+    """`trainable_mask` (the dtype bits that carry gradients) lets the C dispatch record ops
+    on one tape itself, as `fn` would (tape._record's one-tape branch)."""
     global _recorder, _recorder2
     _recorder, _recorder2 = fn, fn2
     if _tensor.NATIVE:
-        _tensor._ctensor.set_recorder(fn, fn2)
+        _tensor._ctensor.set_recorder(fn, fn2, trainable_mask)
 
 
 def _run_quiet(op, xp, arrays, attrs):

@@ -352,15 +352,7 @@ class Variable(ScatterMixin):
             else:
                 # NOTE: no lock: one element is copied out under the GIL (NumPy never drops it
                 # for a 0-d update), and a buffer swapped meanwhile leaves `buf` whole.
-                t = new_tensor(_ET)
-                t._value = buf[()]
-                t._dtype = self._dtype
-                t._device = dev = self._device
-                t._shape = None
-                t._nbytes = n = buf.itemsize
-                used = dev.bytes_in_use = dev.bytes_in_use + n
-                if used > dev.peak_bytes:
-                    dev.peak_bytes = used
+                t = make(buf[()], self._dtype, self._device, buf.itemsize)
             tapes = _THREAD.tapes
             if tapes:
                 # One tape that watches this variable already (the usual case after the first
