@@ -21,8 +21,12 @@ tour: $(VENV)/.installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-x tests/module"
 PYTEST_ARGS ?=
 
+# The suite runs twice: with the C tensor core (featherflow/_src/framework/_ctensor.c), and
+# without it (FEATHERFLOW_NATIVE=0: the Python dispatch it mirrors, which is also what runs
+# where no compiler was found at install time).
 test: $(VENV)/.installed
 	FEATHERFLOW_SIMULATED_GPUS=2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	FEATHERFLOW_NATIVE=0 FEATHERFLOW_SIMULATED_GPUS=2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 # Extra arguments, e.g. make bench BENCH_ARGS="--tf-python /path/to/python-with-tensorflow"
 BENCH_ARGS ?=
