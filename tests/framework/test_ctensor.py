@@ -7,6 +7,10 @@ counter as the Python __del__ does. The whole suite also runs without the extens
 (FEATHERFLOW_NATIVE=0, `make test`), so these tests are about the two agreeing.
 """
 import gc
+import importlib.util
+import os
+import shutil
+import sysconfig
 import weakref
 
 import numpy as np
@@ -21,6 +25,16 @@ from featherflow._src.ops.registry import get
 
 native = pytest.mark.skipif(not tensor_mod.NATIVE, reason="the C tensor core is not built or "
                             "FEATHERFLOW_NATIVE=0 (this run tests the Python path)")
+
+
+def test_extension_is_built_wherever_a_c_compiler_is():
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None and shutil.which("cc") is None:
+        pytest.skip(f"no C compiler ({compiler}) on this machine: the Python dispatch runs")
+    # Importable even in the FEATHERFLOW_NATIVE=0 run, which only leaves it unused.
+    assert importlib.util.find_spec("featherflow._src.framework._ctensor") is not None, \
+        "featherflow._src.framework._ctensor did not build (pip install -e .)"
+    assert tensor_mod.NATIVE == (os.environ.get("FEATHERFLOW_NATIVE", "1") != "0")
 
 
 def _cpu(value, dtype=None):
