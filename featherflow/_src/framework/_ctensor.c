@@ -451,6 +451,57 @@ static int record(PyObject *op, PyObject *inputs, PyObject *x, PyObject *y, PyOb
     return done < 0 ? -1 : 0;
 }
 
+/* Whether an op on `dev` can take the fast path in this thread now: no device scope, no
+ * placement log, a directly-usable device. 1 yes (`*plain`: no tape either), 0 no, -1 error. */
+static int fast_context(PyObject *dev, int *plain) {
+    *plain = attr_true(thread_state, s_plain);
+    if (*plain < 0) return -1;
+    if (!*plain) {
+        PyObject *spec = PyObject_GetAttr(thread_state, s_device_spec);
+        if (spec == NULL) return -1;
+        Py_DECREF(spec);
+        if (spec != Py_None) return 0;
+    }
+    int r = attr_true(global_state, s_log_placement);
+    if (r != 0) return r < 0 ? -1 : 0;
+    return field_true(&f_direct, dev);
+}
+
+/* Whether the inputs' dtypes need no validation: the first is one the op runs unchecked, and
+ * the others match it or the op lets them differ (`mixed`: some input's dtype differs). */
+static int fast_dtypes(PyObject *op, PyObject *d0, int mixed) {
+    long long mask = field_bits(&f_fast_mask, op);
+    if (mask == -1 && PyErr_Occurred()) return -1;
+    long long bit = field_bits(&f_bit, d0);
+    if (bit == -1 && PyErr_Occurred()) return -1;
+    if (!(mask & bit)) return 0;
+    if (!mixed) return 1;
+    int r = field_true(&f_same_dtype, op);
+    return r < 0 ? -1 : !r;
+}
+
+/* The tensor of a kernel's result `out` (a new reference, stolen; NULL: the kernel failed),
+ * recorded on the active tapes when not `plain`: the end of both fast paths. */
+static PyObject *finish(PyObject *op, PyObject *d0, PyObject *dev, PyObject *out, int plain,
+                        PyObject *inputs, PyObject *x, PyObject *y, PyObject *attrs) {
+    if (out == NULL) return kernel_failed(op);
+    PyObject *dtype = out_dtype(op, d0, out);
+    Py_ssize_t n = dtype == NULL ? -1 : owned(out);
+    if (n == -1 && PyErr_Occurred()) {
+        Py_XDECREF(dtype);
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyObject *t = new_tensor(out, dtype, dev, Py_None, n);
+    Py_DECREF(dtype);
+    Py_DECREF(out);
+    if (t == NULL || plain) return t;
+    int r = field_true(&f_differentiable, op);
+    if (r > 0) r = record(op, inputs, x, y, attrs, t);
+    if (r < 0) Py_CLEAR(t);
+    return t;
+}
+
 /* dispatch.binary: see its Python definition, which this follows line by line. */
 static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
@@ -465,29 +516,10 @@ static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t narg
     PyObject *dev = tx->device, *d0 = tx->dtype;
     if (dev == NULL || d0 == NULL || tx->value == NULL || ty->value == NULL) return slow(op, x, y);
 
-    int plain = attr_true(thread_state, s_plain);
-    if (plain < 0) return NULL;
-    if (!plain) {
-        PyObject *spec = PyObject_GetAttr(thread_state, s_device_spec);
-        if (spec == NULL) return NULL;
-        Py_DECREF(spec);
-        if (spec != Py_None) return slow(op, x, y);
-    }
-    if (ty->device != dev) return slow(op, x, y);
-    int r = field_true(&f_direct, dev);
+    int plain;
+    int r = ty->device != dev ? 0 : fast_context(dev, &plain);
+    if (r > 0) r = fast_dtypes(op, d0, ty->dtype != d0);
     if (r <= 0) return r < 0 ? NULL : slow(op, x, y);
-    r = attr_true(global_state, s_log_placement);
-    if (r != 0) return r < 0 ? NULL : slow(op, x, y);
-
-    long long mask = field_bits(&f_fast_mask, op);
-    if (mask == -1 && PyErr_Occurred()) return NULL;
-    long long bit = field_bits(&f_bit, d0);
-    if (bit == -1 && PyErr_Occurred()) return NULL;
-    if (!(mask & bit)) return slow(op, x, y);
-    if (ty->dtype != d0) {
-        r = field_true(&f_same_dtype, op);
-        if (r != 0) return r < 0 ? NULL : slow(op, x, y);
-    }
     r = field_true(&f_quiet, op);
     if (r != 0) return r < 0 ? NULL : slow(op, x, y);
 
@@ -511,24 +543,7 @@ static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t narg
         Py_DECREF(kernel);
     }
     Py_DECREF(fn);
-    if (out == NULL) return kernel_failed(op);
-
-    PyObject *dtype = out_dtype(op, d0, out);
-    Py_ssize_t n = dtype == NULL ? -1 : owned(out);
-    if (n == -1 && PyErr_Occurred()) {
-        Py_XDECREF(dtype);
-        Py_DECREF(out);
-        return NULL;
-    }
-    PyObject *t = new_tensor(out, dtype, dev, Py_None, n);
-    Py_DECREF(dtype);
-    Py_DECREF(out);
-    if (t == NULL || plain) return t;
-
-    r = field_true(&f_differentiable, op);
-    if (r > 0) r = record(op, NULL, x, y, Py_None, t);
-    if (r < 0) Py_CLEAR(t);
-    return t;
+    return finish(op, d0, dev, out, plain, NULL, x, y, Py_None);
 }
 
 /* dispatch.execute, for what its fast path takes with one output: see execute_py, which this
@@ -555,20 +570,8 @@ static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nar
     PyObject *dev = tx->device, *d0 = tx->dtype;
     if (dev == NULL || d0 == NULL) goto python;
 
-    int plain = attr_true(thread_state, s_plain);
-    if (plain < 0) return NULL;
-    if (!plain) {
-        PyObject *spec = PyObject_GetAttr(thread_state, s_device_spec);
-        if (spec == NULL) return NULL;
-        Py_DECREF(spec);
-        if (spec != Py_None) goto python;
-    }
-    int r = attr_true(global_state, s_log_placement);
-    if (r != 0) {
-        if (r < 0) return NULL;
-        goto python;
-    }
-    r = field_true(&f_direct, dev);
+    int plain;
+    int r = fast_context(dev, &plain);
     if (r <= 0) {
         if (r < 0) return NULL;
         goto python;
@@ -581,17 +584,10 @@ static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nar
             goto python;
         if (((TensorObject *)t)->dtype != d0) mixed = 1;
     }
-    long long mask = field_bits(&f_fast_mask, op);
-    if (mask == -1 && PyErr_Occurred()) return NULL;
-    long long bit = field_bits(&f_bit, d0);
-    if (bit == -1 && PyErr_Occurred()) return NULL;
-    if (!(mask & bit)) goto python;
-    if (mixed) {
-        r = field_true(&f_same_dtype, op);
-        if (r != 0) {
-            if (r < 0) return NULL;
-            goto python;
-        }
+    r = fast_dtypes(op, d0, mixed);
+    if (r <= 0) {
+        if (r < 0) return NULL;
+        goto python;
     }
     PyObject *num = field_get(&f_num_outputs, op);
     if (num == NULL) return NULL;
@@ -652,24 +648,7 @@ static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nar
         }
         PyErr_Restore(type, value, tb);
     }
-    if (out == NULL) return kernel_failed(op);
-
-    PyObject *dtype = out_dtype(op, d0, out);
-    Py_ssize_t nbytes = dtype == NULL ? -1 : owned(out);
-    if (nbytes == -1 && PyErr_Occurred()) {
-        Py_XDECREF(dtype);
-        Py_DECREF(out);
-        return NULL;
-    }
-    PyObject *t = new_tensor(out, dtype, dev, Py_None, nbytes);
-    Py_DECREF(dtype);
-    Py_DECREF(out);
-    if (t == NULL || plain) return t;
-
-    r = field_true(&f_differentiable, op);
-    if (r > 0) r = record(op, inputs, NULL, NULL, attrs, t);
-    if (r < 0) Py_CLEAR(t);
-    return t;
+    return finish(op, d0, dev, out, plain, inputs, NULL, NULL, attrs);
 
 python:
     return PyObject_Vectorcall(execute_py, args, nargs, NULL);
