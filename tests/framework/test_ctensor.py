@@ -270,3 +270,113 @@ def test_sliced_reads_keep_their_bytes_once():
     del s
     gc.collect()
     assert dev.bytes_in_use == before and kept >= 0
+
+
+# -- edge cases: each once broke the C path or made it differ from the Python one ---------------
+from featherflow._src.framework.device import Device  # noqa: E402
+from featherflow._src.ops.registry import OpDef  # noqa: E402
+
+PAIRS = [(dispatch.execute, dispatch.binary), (dispatch.execute_py, dispatch.binary_py)]
+
+
+def _op(name, kernel, **kw):
+    """An unregistered OpDef (dispatch only reads its fields)."""
+    return OpDef(name, kernel, quiet=False, out_dtype="same", **kw)
+
+
+@pytest.mark.parametrize("execute,binary", PAIRS, ids=["native", "python"])
+def test_a_kernel_that_rebinds_its_inputs_fields(execute, binary, quiet_gc):
+    cpu = _cpu(0.0)._device
+    x, y = _cpu([1.0, 2.0]), _cpu([3.0, 4.0])
+
+    def kernel(xp, a, b):
+        # Rebinds x's device to a temporary one (freed when x moves on) and its value.
+        x._device = Device("CPU", 99, cpu.backend, None)
+        x._value = np.zeros(2, np.float32)
+        x._device = cpu
+        return a + b
+
+    before = cpu.bytes_in_use
+    for run in (lambda op: execute(op, (x, y)), lambda op: binary(op, x, y)):
+        out = run(_op("Rebind", kernel))
+        np.testing.assert_array_equal(out.numpy(), [4.0, 6.0])
+        assert out._device is cpu and out.dtype == tf.float32
+        x._value = np.array([1.0, 2.0], np.float32)
+        del out
+    assert cpu.bytes_in_use == before
+
+
+@pytest.mark.parametrize("execute,binary", PAIRS, ids=["native", "python"])
+def test_base_exceptions_are_not_translated(execute, binary):
+    def kernel(xp, a, b):
+        raise KeyboardInterrupt("stop")
+
+    x = _cpu([1.0])
+    with pytest.raises(KeyboardInterrupt, match="stop"):
+        execute(_op("Interrupt", kernel), (x, x))
+    with pytest.raises(KeyboardInterrupt, match="stop"):
+        binary(_op("Interrupt", kernel), x, x)
+
+
+def _chain(run):
+    try:
+        raise KeyError("outer")
+    except KeyError:
+        try:
+            run()
+        except tf.errors.InvalidArgumentError as e:
+            return type(e.__cause__), e.__context__ is e.__cause__, e.__suppress_context__
+    raise AssertionError("no error")
+
+
+def test_translated_errors_chain_like_python_inside_an_except_block():
+    x, y = _cpu([1.0, 2.0]), _cpu([1.0, 2.0, 3.0])
+    for execute, binary in PAIRS:
+        assert _chain(lambda: binary(get("AddV2"), x, y)) == (ValueError, True, True)
+        assert _chain(lambda: execute(get("Sum"), (x,), {"axis": (3,)})) == \
+            (_chain(lambda: dispatch.execute_py(get("Sum"), (x,), {"axis": (3,)}))[0], True,
+             True)
+
+
+def test_keyword_arguments_and_numpy_integer_byte_counts(quiet_gc):
+    x, y = _cpu([1.0, 2.0]), _cpu([3.0, 4.0])
+    _same_tensor(dispatch.execute(get("Mul"), inputs=(x, y)),
+                 dispatch.execute_py(get("Mul"), inputs=(x, y)))
+    _same_tensor(dispatch.execute(op=get("Sum"), inputs=(x,), attrs={"axis": (0,)}),
+                 dispatch.execute_py(op=get("Sum"), inputs=(x,), attrs={"axis": (0,)}))
+    _same_tensor(dispatch.binary(op=get("Mul"), x=x, y=y), dispatch.binary_py(get("Mul"), x, y))
+    dev = x._device
+    before = dev.bytes_in_use
+    for make in (tensor_mod.make, tensor_mod.make_py):
+        t = make(np.float64(2.0), tf.float64, dev, nbytes=np.int64(8))
+        assert t._nbytes == 8 and dev.bytes_in_use == before + 8
+        del t
+        assert dev.bytes_in_use == before
+
+
+def test_binary_takes_opdefs_only():
+    x = _cpu([1.0])
+    for binary in (dispatch.binary, dispatch.binary_py):
+        with pytest.raises(AttributeError, match="fast_mask"):
+            binary("AddV2", x, x)
+
+
+def test_a_failed_byte_count_on_free_is_reported_once(monkeypatch):
+    dev = Device("CPU", 98, _cpu(0.0)._device.backend, None)
+    t = tensor_mod.make(np.ones(4, np.float32), tf.float32, dev, 16)
+    seen = []
+    monkeypatch.setattr("sys.unraisablehook", seen.append)
+    dev.bytes_in_use = None  # the subtraction fails
+    del t
+    gc.collect()
+    assert len(seen) == 1 and isinstance(seen[0].exc_value, TypeError)
+
+
+@native
+def test_the_storage_class_must_be_a_plain_python_subclass():
+    with pytest.raises(TypeError, match="no fields of its own"):
+        tensor_mod._ctensor.configure_class(tensor_mod._ctensor.TensorBase, tensor_mod.make_py)
+    with pytest.raises(TypeError, match="no fields of its own"):
+        from featherflow._src.variables.sliced import SlicedVariableRead  # noqa: PLC0415
+        tensor_mod._ctensor.configure_class(SlicedVariableRead, tensor_mod.make_py)
+    assert type(_cpu(1.0) + _cpu(2.0)) is EagerTensor  # still configured as it was

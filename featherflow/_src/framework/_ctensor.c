@@ -50,6 +50,8 @@ static PyObject *ff_errors;           /* exception classes raised as they are */
 static PyObject *recorder;            /* tape._record(op, inputs, attrs, outputs) or None */
 static PyObject *recorder2;           /* tape._record2(op, x, y, out, tapes) or None */
 static PyObject *execute_py;          /* dispatch.execute_py: the Python execute */
+static PyObject *binary_py;           /* dispatch.binary_py: the Python binary */
+static PyObject *make_py;             /* tensor.make_py: the Python make */
 static long long trainable_mask;      /* tape._TRAINABLE_MASK; 0: no recording in C */
 static PyObject *errstate_var;        /* NumPy's floating-point error state (a ContextVar) */
 static PyObject *errstate_ignore;     /* its value under np.errstate(all="ignore") */
@@ -79,10 +81,11 @@ static Field f_fast_mask = {"fast_mask"}, f_same_dtype = {"same_dtype"}, f_quiet
 static int field_configure(Field *f, PyObject *cls) {
     PyObject *d = PyObject_GetAttr(cls, f->name);
     if (d == NULL) return -1;
-    f->cls = NULL;
+    Py_CLEAR(f->cls);
     if (Py_TYPE(d) == &PyMemberDescr_Type) {
         PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
         if (m->type == T_OBJECT_EX && !(m->flags & READONLY)) {
+            Py_INCREF(cls);  /* held, so the class (and its layout) outlives the offset */
             f->cls = (PyTypeObject *)cls;
             f->offset = m->offset;
         }
@@ -121,7 +124,7 @@ static inline int field_set(Field *f, PyObject *obj, PyObject *value) {
 static int account(PyObject *device, Py_ssize_t n) {
     PyObject *used = field_get(&f_bytes_in_use, device);
     if (used == NULL) return -1;
-    Py_ssize_t u = PyLong_AsSsize_t(used);
+    Py_ssize_t u = PyNumber_AsSsize_t(used, PyExc_OverflowError);
     Py_DECREF(used);
     if (u == -1 && PyErr_Occurred()) return -1;
     u += n;
@@ -137,7 +140,7 @@ static int account(PyObject *device, Py_ssize_t n) {
             Py_DECREF(now);
             return -1;
         }
-        Py_ssize_t p = PyLong_AsSsize_t(peak);
+        Py_ssize_t p = PyNumber_AsSsize_t(peak, PyExc_OverflowError);
         Py_DECREF(peak);
         if (p == -1 && PyErr_Occurred()) {
             Py_DECREF(now);
@@ -156,15 +159,18 @@ static int account(PyObject *device, Py_ssize_t n) {
 
 static void tensor_dealloc(PyObject *self) {
     TensorObject *t = (TensorObject *)self;
+    /* Weak references first: once they are gone nothing can reach the dying tensor, so the
+     * counter's update below may run Python code (a Device subclass's property) safely. */
+    if (t->weakreflist != NULL) PyObject_ClearWeakRefs(self);
     if (t->nbytes && t->device != NULL) {
         /* What EagerTensor.__del__ does without the extension. A failure cannot propagate
-         * from a deallocation: it is reported as unraisable, as Python reports __del__'s. */
+         * from a deallocation: it is reported as unraisable, as Python reports __del__'s,
+         * naming the device (the tensor itself has no references left to hand out). */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        if (account(t->device, -t->nbytes) < 0) PyErr_WriteUnraisable(self);
+        if (account(t->device, -t->nbytes) < 0) PyErr_WriteUnraisable(t->device);
         PyErr_Restore(type, value, tb);
     }
-    if (t->weakreflist != NULL) PyObject_ClearWeakRefs(self);
     Py_CLEAR(t->value);
     Py_CLEAR(t->dtype);
     Py_CLEAR(t->device);
@@ -187,7 +193,27 @@ static PyMemberDef tensor_members[] = {
     {"_dtype", T_OBJECT_EX, offsetof(TensorObject, dtype), 0, NULL},
     {"_device", T_OBJECT_EX, offsetof(TensorObject, device), 0, NULL},
     {"_shape", T_OBJECT_EX, offsetof(TensorObject, shape), 0, NULL},
-    {"_nbytes", T_PYSSIZET, offsetof(TensorObject, nbytes), 0, NULL},
+    {NULL}
+};
+
+/* _nbytes: a C integer, set from anything with __index__ (a NumPy integer too). */
+static PyObject *get_nbytes(PyObject *self, void *closure) {
+    return PyLong_FromSsize_t(((TensorObject *)self)->nbytes);
+}
+
+static int set_nbytes(PyObject *self, PyObject *value, void *closure) {
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_nbytes cannot be deleted");
+        return -1;
+    }
+    Py_ssize_t n = PyNumber_AsSsize_t(value, PyExc_OverflowError);
+    if (n == -1 && PyErr_Occurred()) return -1;
+    ((TensorObject *)self)->nbytes = n;
+    return 0;
+}
+
+static PyGetSetDef tensor_getset[] = {
+    {"_nbytes", get_nbytes, set_nbytes, NULL, NULL},
     {NULL}
 };
 
@@ -200,6 +226,7 @@ static PyTypeObject TensorBaseType = {
     .tp_doc = "The storage of an eager tensor (see featherflow/_src/framework/_ctensor.c).",
     .tp_weaklistoffset = offsetof(TensorObject, weakreflist),
     .tp_members = tensor_members,
+    .tp_getset = tensor_getset,
     .tp_new = tensor_new,
 };
 
@@ -230,25 +257,24 @@ static PyObject *new_tensor(PyObject *value, PyObject *dtype, PyObject *device, 
 /* -- module functions ------------------------------------------------------------------------ */
 
 static int need_config(void) {
-    if (tensor_cls == NULL || execute_py == NULL) {
+    if (tensor_cls == NULL || execute_py == NULL || binary_py == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "featherflow._ctensor is not configured");
         return -1;
     }
     return 0;
 }
 
-static PyObject *make(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 3 || nargs > 4) {
-        PyErr_Format(PyExc_TypeError, "make() takes 3 or 4 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    if (tensor_cls == NULL) {
+static PyObject *make(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                      PyObject *kwnames) {
+    if (tensor_cls == NULL || make_py == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "featherflow._ctensor has no tensor class");
         return NULL;
     }
+    if (kwnames != NULL || nargs < 3 || nargs > 4)  /* the Python make: keywords, errors */
+        return PyObject_Vectorcall(make_py, args, nargs, kwnames);
     Py_ssize_t nbytes = 0;
     if (nargs == 4) {
-        nbytes = PyLong_AsSsize_t(args[3]);
+        nbytes = PyNumber_AsSsize_t(args[3], PyExc_OverflowError);
         if (nbytes == -1 && PyErr_Occurred()) return NULL;
     }
     return new_tensor(args[0], args[1], args[2], Py_None, nbytes);
@@ -279,8 +305,23 @@ static long long field_bits(Field *f, PyObject *obj) {
 }
 
 /* The kernel failed: raise it as it is (TF's errors), or dispatch._translate's error from it. */
+/* `exc` (a reference, stolen) as the __context__ of the exception now set: what Python gives
+ * an exception raised while `exc` is being handled. */
+static void chain_context(PyObject *exc) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && value != exc) PyException_SetContext(value, exc);
+    else Py_DECREF(exc);
+    PyErr_Restore(type, value, tb);
+}
+
+/* The kernel failed: raise it as it is (TF's errors, and BaseExceptions that are not
+ * Exceptions: KeyboardInterrupt, SystemExit), or raise dispatch._translate's error from it, as
+ * the Python `except Exception as e: raise _translate(e, op) from e` does. */
 static PyObject *kernel_failed(PyObject *op) {
-    if (PyErr_ExceptionMatches(ff_errors)) return NULL;
+    if (PyErr_ExceptionMatches(ff_errors) || !PyErr_ExceptionMatches(PyExc_Exception))
+        return NULL;
     PyObject *type, *exc, *tb;
     PyErr_Fetch(&type, &exc, &tb);
     PyErr_NormalizeException(&type, &exc, &tb);
@@ -291,15 +332,16 @@ static PyObject *kernel_failed(PyObject *op) {
     Py_DECREF(type);
     PyObject *translated = PyObject_CallFunctionObjArgs(translate_fn, exc, op, NULL);
     if (translated == NULL) {
-        Py_DECREF(exc);
+        chain_context(exc);
         return NULL;
     }
-    /* raise translated from exc */
+    /* raise translated from exc: its cause and its context are exc. PyErr_SetObject sets the
+     * context to the exception the caller may be handling, so it is set again after. */
     Py_INCREF(exc);
-    PyException_SetContext(translated, exc);
     PyException_SetCause(translated, exc);
     PyErr_SetObject((PyObject *)Py_TYPE(translated), translated);
     Py_DECREF(translated);
+    chain_context(exc);
     return NULL;
 }
 
@@ -341,16 +383,16 @@ static Py_ssize_t owned(PyObject *out) {
         if (view) return 0;
         PyObject *n = PyObject_GetAttr(out, s_nbytes);
         if (n == NULL) return -1;
-        Py_ssize_t r = PyLong_AsSsize_t(n);
+        Py_ssize_t r = PyNumber_AsSsize_t(n, PyExc_OverflowError);
         Py_DECREF(n);
         return r;
     }
     PyObject *n = PyDict_GetItemWithError(scalar_bytes, (PyObject *)Py_TYPE(out));  /* borrowed */
-    if (n != NULL) return PyLong_AsSsize_t(n);
+    if (n != NULL) return PyNumber_AsSsize_t(n, PyExc_OverflowError);
     if (PyErr_Occurred()) return -1;
     n = PyObject_CallOneArg(owned_bytes, out);
     if (n == NULL) return -1;
-    Py_ssize_t r = PyLong_AsSsize_t(n);
+    Py_ssize_t r = PyNumber_AsSsize_t(n, PyExc_OverflowError);
     Py_DECREF(n);
     return r;
 }
@@ -393,9 +435,13 @@ static int record_one(PyObject *tape, PyObject *op, PyObject *inputs, PyObject *
         }
     }
     long long bit = hit ? field_bits(&f_bit, ((TensorObject *)out)->dtype) : 0;
-    if (!hit || !(bit & trainable_mask)) {
+    if (bit == -1 && PyErr_Occurred()) {
         Py_DECREF(w);
-        return bit == -1 && PyErr_Occurred() ? -1 : 1;
+        return -1;
+    }
+    if (!(bit & trainable_mask)) {
+        Py_DECREF(w);
+        return 1;
     }
     PyObject *nodes = PyObject_GetAttr(tape, s_nodes);
     if (nodes == NULL) {
@@ -503,31 +549,39 @@ static PyObject *finish(PyObject *op, PyObject *d0, PyObject *dev, PyObject *out
 }
 
 /* dispatch.binary: see its Python definition, which this follows line by line. */
-static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "binary() takes 3 arguments (%zd given)", nargs);
-        return NULL;
-    }
+static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames) {
     if (need_config() < 0) return NULL;
+    if (nargs != 3 || kwnames != NULL || (PyTypeObject *)Py_TYPE(args[0]) != f_kernel.cls)
+        /* keywords, a wrong count, an OpDef subclass or not an OpDef: the Python binary */
+        return PyObject_Vectorcall(binary_py, args, nargs, kwnames);
     PyObject *op = args[0], *x = args[1], *y = args[2];
-    if ((PyTypeObject *)Py_TYPE(op) != f_kernel.cls || !Tensor_Check(x) || !Tensor_Check(y))
-        return slow(op, x, y);
+    if (!Tensor_Check(x) || !Tensor_Check(y)) return slow(op, x, y);
     TensorObject *tx = (TensorObject *)x, *ty = (TensorObject *)y;
-    PyObject *dev = tx->device, *d0 = tx->dtype;
-    if (dev == NULL || d0 == NULL || tx->value == NULL || ty->value == NULL) return slow(op, x, y);
-
+    /* References of our own: a kernel may rebind the inputs' fields while it runs. */
+    PyObject *dev = tx->device, *d0 = tx->dtype, *xv = tx->value, *yv = ty->value;
+    if (dev == NULL || d0 == NULL || xv == NULL || yv == NULL) return slow(op, x, y);
+    Py_INCREF(dev);
+    Py_INCREF(d0);
+    Py_INCREF(xv);
+    Py_INCREF(yv);
+    PyObject *result = NULL;
     int plain;
     int r = ty->device != dev ? 0 : fast_context(dev, &plain);
     if (r > 0) r = fast_dtypes(op, d0, ty->dtype != d0);
-    if (r <= 0) return r < 0 ? NULL : slow(op, x, y);
-    r = field_true(&f_quiet, op);
-    if (r != 0) return r < 0 ? NULL : slow(op, x, y);
-
+    if (r > 0) {
+        r = field_true(&f_quiet, op);
+        r = r < 0 ? -1 : !r;
+    }
+    if (r <= 0) {
+        if (r == 0) result = slow(op, x, y);
+        goto done;
+    }
     PyObject *fn = field_get(&f_operator, op);
-    if (fn == NULL) return NULL;
+    if (fn == NULL) goto done;
     PyObject *out;
     if (fn != Py_None) {
-        PyObject *call_args[2] = {tx->value, ty->value};
+        PyObject *call_args[2] = {xv, yv};
         out = PyObject_Vectorcall(fn, call_args, 2, NULL);
     } else {
         PyObject *kernel = field_get(&f_kernel, op);
@@ -535,141 +589,142 @@ static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t narg
         if (xp == NULL) {
             Py_XDECREF(kernel);
             Py_DECREF(fn);
-            return NULL;
+            goto done;
         }
-        PyObject *call_args[3] = {xp, tx->value, ty->value};
+        PyObject *call_args[3] = {xp, xv, yv};
         out = PyObject_Vectorcall(kernel, call_args, 3, NULL);
         Py_DECREF(xp);
         Py_DECREF(kernel);
     }
     Py_DECREF(fn);
-    return finish(op, d0, dev, out, plain, NULL, x, y, Py_None);
+    result = finish(op, d0, dev, out, plain, NULL, x, y, Py_None);
+done:
+    Py_DECREF(yv);
+    Py_DECREF(xv);
+    Py_DECREF(d0);
+    Py_DECREF(dev);
+    return result;
 }
 
 /* dispatch.execute, for what its fast path takes with one output: see execute_py, which this
  * follows. Anything else (an op name, a device scope, mixed devices, a dtype the op must
  * validate, several outputs, a non-dict attrs) is execute_py's. */
-#define STACK_INPUTS 8
-
-static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 1 || nargs > 3) {
-        PyErr_Format(PyExc_TypeError, "execute() takes 1 to 3 arguments (%zd given)", nargs);
-        return NULL;
-    }
+static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames) {
     if (need_config() < 0) return NULL;
-    PyObject *op = args[0], *inputs = nargs > 1 ? args[1] : NULL;
+    PyObject *op = nargs > 0 ? args[0] : NULL, *inputs = nargs > 1 ? args[1] : NULL;
     PyObject *attrs = nargs > 2 ? args[2] : Py_None;
-    if ((PyTypeObject *)Py_TYPE(op) != f_kernel.cls || inputs == NULL ||
+    if (kwnames != NULL || nargs < 2 || nargs > 3 || (PyTypeObject *)Py_TYPE(op) != f_kernel.cls ||
         !PyTuple_CheckExact(inputs) || PyTuple_GET_SIZE(inputs) == 0 ||
         !(attrs == Py_None || PyDict_CheckExact(attrs)))
-        goto python;
+        return PyObject_Vectorcall(execute_py, args, nargs, kwnames);
     Py_ssize_t n = PyTuple_GET_SIZE(inputs);
     PyObject *x = PyTuple_GET_ITEM(inputs, 0);
-    if (!Tensor_Check(x)) goto python;
-    TensorObject *tx = (TensorObject *)x;
-    PyObject *dev = tx->device, *d0 = tx->dtype;
-    if (dev == NULL || d0 == NULL) goto python;
-
-    int plain;
+    if (!Tensor_Check(x) || ((TensorObject *)x)->device == NULL ||
+        ((TensorObject *)x)->dtype == NULL)
+        return PyObject_Vectorcall(execute_py, args, nargs, NULL);
+    /* References of our own: a kernel may rebind the inputs' fields while it runs (the values
+     * passed to it are held by a tuple of our own, below). */
+    PyObject *dev = ((TensorObject *)x)->device, *d0 = ((TensorObject *)x)->dtype;
+    Py_INCREF(dev);
+    Py_INCREF(d0);
+    PyObject *result = NULL, *values = NULL, *kernel = NULL, *xp = NULL, *token = NULL;
+    int plain, mixed = 0;
     int r = fast_context(dev, &plain);
-    if (r <= 0) {
-        if (r < 0) return NULL;
-        goto python;
-    }
-    int mixed = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; r > 0 && i < n; i++) {
         PyObject *t = PyTuple_GET_ITEM(inputs, i);
         if (!Tensor_Check(t) || ((TensorObject *)t)->device != dev ||
             ((TensorObject *)t)->value == NULL)
-            goto python;
-        if (((TensorObject *)t)->dtype != d0) mixed = 1;
+            r = 0;
+        else if (((TensorObject *)t)->dtype != d0)
+            mixed = 1;
     }
-    r = fast_dtypes(op, d0, mixed);
+    if (r > 0) r = fast_dtypes(op, d0, mixed);
+    if (r > 0) {
+        PyObject *num = field_get(&f_num_outputs, op);
+        if (num == NULL) {
+            r = -1;
+        } else {
+            long one = PyLong_Check(num) ? PyLong_AsLong(num) : 0;
+            Py_DECREF(num);
+            r = one == -1 && PyErr_Occurred() ? -1 : one == 1;
+        }
+    }
     if (r <= 0) {
-        if (r < 0) return NULL;
-        goto python;
-    }
-    PyObject *num = field_get(&f_num_outputs, op);
-    if (num == NULL) return NULL;
-    long one = PyLong_Check(num) ? PyLong_AsLong(num) : 0;
-    Py_DECREF(num);
-    if (one != 1) {
-        if (PyErr_Occurred()) return NULL;
-        goto python;
+        if (r == 0) result = PyObject_Vectorcall(execute_py, args, nargs, NULL);
+        goto done;
     }
     int quiet = field_true(&f_quiet, op);
-    if (quiet < 0) return NULL;
-
-    PyObject *kernel = field_get(&f_kernel, op);
-    if (kernel == NULL) return NULL;
-    PyObject *xp = field_get(&f_xp, dev);
-    if (xp == NULL) {
-        Py_DECREF(kernel);
-        return NULL;
+    if (quiet < 0) goto done;
+    kernel = field_get(&f_kernel, op);
+    xp = kernel == NULL ? NULL : field_get(&f_xp, dev);
+    values = xp == NULL ? NULL : PyTuple_New(n + 1);
+    if (values == NULL) goto done;
+    Py_INCREF(xp);
+    PyTuple_SET_ITEM(values, 0, xp);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = ((TensorObject *)PyTuple_GET_ITEM(inputs, i))->value;
+        Py_INCREF(v);
+        PyTuple_SET_ITEM(values, i + 1, v);
     }
-    PyObject *small[STACK_INPUTS + 1];
-    PyObject **stack = n <= STACK_INPUTS ? small : PyMem_Malloc((n + 1) * sizeof(PyObject *));
-    if (stack == NULL) {
-        Py_DECREF(kernel);
-        Py_DECREF(xp);
-        return PyErr_NoMemory();
-    }
-    stack[0] = xp;
-    for (Py_ssize_t i = 0; i < n; i++)
-        stack[i + 1] = ((TensorObject *)PyTuple_GET_ITEM(inputs, i))->value;
-    PyObject *token = NULL;
     if (quiet && errstate_var != Py_None) {
         /* _run_quiet: the kernel runs under NumPy's "ignore" error state */
         token = PyContextVar_Set(errstate_var, errstate_ignore);
-        if (token == NULL) {
-            if (stack != small) PyMem_Free(stack);
-            Py_DECREF(kernel);
-            Py_DECREF(xp);
-            return NULL;
-        }
+        if (token == NULL) goto done;
     }
+    PyObject **stack = &PyTuple_GET_ITEM(values, 0);
     PyObject *out = attrs != Py_None && PyDict_GET_SIZE(attrs)
         ? PyObject_VectorcallDict(kernel, stack, n + 1, attrs)
         : PyObject_Vectorcall(kernel, stack, n + 1, NULL);
-    if (stack != small) PyMem_Free(stack);
-    Py_DECREF(kernel);
-    Py_DECREF(xp);
     if (token != NULL) {
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         int failed = PyContextVar_Reset(errstate_var, token);
-        Py_DECREF(token);
         if (failed < 0) {
             Py_XDECREF(type);
             Py_XDECREF(value);
             Py_XDECREF(tb);
             Py_XDECREF(out);
-            return NULL;
+            goto done;
         }
         PyErr_Restore(type, value, tb);
     }
-    return finish(op, d0, dev, out, plain, inputs, NULL, NULL, attrs);
-
-python:
-    return PyObject_Vectorcall(execute_py, args, nargs, NULL);
+    result = finish(op, d0, dev, out, plain, inputs, NULL, NULL, attrs);
+done:
+    Py_XDECREF(token);
+    Py_XDECREF(values);
+    Py_XDECREF(xp);
+    Py_XDECREF(kernel);
+    Py_DECREF(d0);
+    Py_DECREF(dev);
+    return result;
 }
 
-static PyObject *configure_class(PyObject *module, PyObject *cls) {
-    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &TensorBaseType)) {
-        PyErr_SetString(PyExc_TypeError, "configure_class: the tensor class must derive "
-                        "TensorBase");
+static PyObject *configure_class(PyObject *module, PyObject *args) {
+    PyObject *cls, *py_make;
+    if (!PyArg_ParseTuple(args, "OO:configure_class", &cls, &py_make)) return NULL;
+    /* Instances are untracked from the cyclic collector when made: the class must be a
+     * Python subclass (tracked) that adds no fields (nothing that could form a cycle). */
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &TensorBaseType) ||
+        !PyType_HasFeature((PyTypeObject *)cls, Py_TPFLAGS_HAVE_GC) ||
+        ((PyTypeObject *)cls)->tp_basicsize != TensorBaseType.tp_basicsize ||
+        ((PyTypeObject *)cls)->tp_dictoffset != 0) {
+        PyErr_SetString(PyExc_TypeError, "configure_class: the tensor class must be a Python "
+                        "subclass of TensorBase with no fields of its own (__slots__ = ())");
         return NULL;
     }
     Py_INCREF(cls);
     Py_XSETREF(tensor_cls, (PyTypeObject *)cls);
+    Py_INCREF(py_make);
+    Py_XSETREF(make_py, py_make);
     Py_RETURN_NONE;
 }
 
 static PyObject *configure(PyObject *module, PyObject *args) {
-    PyObject *nd, *sb, *ob, *bn, *fn, *th, *gl, *ex, *tr, *errs, *opdef, *dtype, *device, *ev,
-        *ei;
-    if (!PyArg_ParseTuple(args, "OO!OO!OOOOOOO!O!O!OO:configure", &nd, &PyDict_Type, &sb, &ob,
-                          &PyDict_Type, &bn, &fn, &th, &gl, &ex, &tr, &errs, &PyType_Type,
+    PyObject *nd, *sb, *ob, *bn, *fn, *th, *gl, *ex, *bi, *tr, *errs, *opdef, *dtype, *device,
+        *ev, *ei;
+    if (!PyArg_ParseTuple(args, "OO!OO!OOOOOOOO!O!O!OO:configure", &nd, &PyDict_Type, &sb, &ob,
+                          &PyDict_Type, &bn, &fn, &th, &gl, &ex, &bi, &tr, &errs, &PyType_Type,
                           &opdef, &PyType_Type, &dtype, &PyType_Type, &device, &ev, &ei))
         return NULL;
     if (ev != Py_None && !PyContextVar_CheckExact(ev)) {
@@ -685,9 +740,9 @@ static PyObject *configure(PyObject *module, PyObject *args) {
         if (field_configure(dev_fields[i], device) < 0) return NULL;
     if (field_configure(&f_bit, dtype) < 0) return NULL;
     PyObject **slots[] = {&ndarray_type, &scalar_bytes, &owned_bytes, &by_np, &from_numpy,
-                          &thread_state, &global_state, &execute_py, &translate_fn, &ff_errors,
-                          &errstate_var, &errstate_ignore};
-    PyObject *values[] = {nd, sb, ob, bn, fn, th, gl, ex, tr, errs, ev, ei};
+                          &thread_state, &global_state, &execute_py, &binary_py, &translate_fn,
+                          &ff_errors, &errstate_var, &errstate_ignore};
+    PyObject *values[] = {nd, sb, ob, bn, fn, th, gl, ex, bi, tr, errs, ev, ei};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         Py_INCREF(values[i]);
         Py_XSETREF(*slots[i], values[i]);
@@ -708,22 +763,23 @@ static PyObject *set_recorder(PyObject *module, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"configure_class", configure_class, METH_O,
-     "configure_class(EagerTensor): the class make() and binary() build."},
+    {"configure_class", configure_class, METH_VARARGS,
+     "configure_class(EagerTensor, make): the class make() and binary() build, and the Python "
+     "make (for calls with keywords)."},
     {"configure", configure, METH_VARARGS,
      "configure(ndarray, scalar_bytes, owned_bytes, by_np, from_numpy, THREAD, GLOBAL, "
-     "execute, translate, errors, OpDef, DType, Device): hands over the Python state "
-     "binary() reads."},
+     "execute_py, binary_py, translate, errors, OpDef, DType, Device, errstate_var, "
+     "errstate_ignore): hands over the Python state execute() and binary() read."},
     {"set_recorder", set_recorder, METH_VARARGS,
      "set_recorder(record, record2, trainable_mask=0): record(op, inputs, attrs, outputs) and "
      "record2(op, x, y, out, tapes), called for differentiable ops under a tape; with a mask "
      "(tape._TRAINABLE_MASK), the one-tape case of record is done in C."},
-    {"execute", (PyCFunction)(void (*)(void))execute, METH_FASTCALL,
+    {"execute", (PyCFunction)(void (*)(void))execute, METH_FASTCALL | METH_KEYWORDS,
      "execute(op, inputs=(), attrs=None): dispatch.execute."},
-    {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL,
+    {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL | METH_KEYWORDS,
      "make(value, dtype, device, nbytes=0): an EagerTensor; nbytes are added to the device's "
      "counter."},
-    {"binary", (PyCFunction)(void (*)(void))binary, METH_FASTCALL,
+    {"binary", (PyCFunction)(void (*)(void))binary, METH_FASTCALL | METH_KEYWORDS,
      "binary(op, x, y): dispatch.binary."},
     {NULL, NULL, 0, NULL}
 };

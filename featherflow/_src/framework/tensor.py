@@ -165,13 +165,20 @@ class EagerTensor(Tensor, _Storage):
         return bool(self._host())
 
     def __int__(self):
-        return int(self._host())
+        return int(self._scalar_host())
 
     def __float__(self):
-        return float(self._host())
+        return float(self._scalar_host())
 
     def __complex__(self):
-        return complex(self._host())
+        return complex(self._scalar_host())
+
+    def _scalar_host(self):
+        # TensorFlow passes on the message of the NumPy it runs with; older NumPy words it
+        # differently, so the message is fixed here (size-1 arrays still convert, as in NumPy).
+        if self._value.shape != () and int(np.prod(self._value.shape)) != 1:
+            raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
+        return self._host()
 
     def __index__(self):
         if not self._dtype.is_integer or self._value.shape != ():
@@ -275,8 +282,9 @@ def make(value, dtype, device, nbytes=0) -> EagerTensor:
     return t
 
 
+make_py = make  # the specification of the C make (and what runs without it)
 if NATIVE:
-    _ctensor.configure_class(EagerTensor)
+    _ctensor.configure_class(EagerTensor, make_py)
     make = _ctensor.make  # noqa: F811 - the same function in C
 
 
