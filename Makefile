@@ -8,7 +8,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip || echo "(pip upgrade skipped; the bundled pip is used)"
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py featherflow/_src/ops/_fused.c featherflow/_src/framework/_ctensor.c
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py featherflow/_src/ops/_fused.c featherflow/_src/framework/_ctensor.c featherflow/_src/framework/_ctensor_dispatch.c featherflow/_src/framework/_ctensor.h
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 

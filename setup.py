@@ -13,7 +13,11 @@ flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-ma
 setup(ext_modules=[
     Extension("featherflow._src.ops._fused", ["featherflow/_src/ops/_fused.c"],
               extra_compile_args=flags, optional=True),
-    # The eager tensor's storage and dispatch.binary in C (docs/design.md); optional as well.
-    Extension("featherflow._src.framework._ctensor", ["featherflow/_src/framework/_ctensor.c"],
-              extra_compile_args=[] if sys.platform == "win32" else ["-O2"], optional=True),
+    # The eager tensor's storage and dispatch's fast path in C (docs/design.md); optional too.
+    Extension("featherflow._src.framework._ctensor",
+              ["featherflow/_src/framework/_ctensor.c",
+               "featherflow/_src/framework/_ctensor_dispatch.c"],
+              depends=["featherflow/_src/framework/_ctensor.h"],
+              extra_compile_args=[] if sys.platform == "win32" else ["-O2", "-fvisibility=hidden"],
+              optional=True),
 ])

@@ -1,77 +1,54 @@
-/* featherflow._src.framework._ctensor: the eager tensor's storage and its hottest constructor.
+/* featherflow._src.framework._ctensor: the eager tensor's storage and dispatch's fast path.
  *
  * Optional (setup.py builds it where a C compiler exists; FEATHERFLOW_NATIVE=0 turns it off).
  * Without it, tensor.py defines the same fields as __slots__ with a Python __del__, and
- * dispatch.py runs its Python `binary`: that Python code is the specification of everything
- * here, and tests/framework/test_ctensor.py holds the two to the same results.
+ * dispatch.py runs its Python `execute` and `binary`: that Python code is the specification of
+ * everything here, and tests/framework/test_ctensor.py holds the two to the same results.
  *
+ * This file: the storage, make, the configuration and the module.
  * - TensorBase: the base of EagerTensor. It stores the five fields every tensor has (_value,
  *   _dtype, _device, _shape, _nbytes) and returns the tensor's bytes to its device's counter
  *   when the tensor is freed (Python's __del__ runs a frame per tensor; this runs none). Tensors
  *   hold no references that could form a cycle (an array, a dtype, a device, a shape), so
  *   EagerTensors are not tracked by the cyclic garbage collector.
  * - make(value, dtype, device, nbytes): tensor.make.
- * - binary(op, x, y): dispatch.binary, the entry of the arithmetic operators and of the
- *   gradients of AddV2/Sub/Mul/...: the kernel call and the tensor construction with no Python
- *   frame around them. Whatever its fast path does not take goes to dispatch.execute, as in
- *   Python.
+ * _ctensor_dispatch.c: execute(op, inputs, attrs) and binary(op, x, y), dispatch's fast paths
+ * (the kernel call and the tensor construction with no Python frame around them), and
+ * recording on one tape. Whatever the fast paths do not take goes to the Python functions.
  *
- * Python state it reads (dispatch.py hands it over through `configure`): the thread-local
- * context, the global context, dispatch.execute, the error translation, the NumPy scalar size
- * table and the dtype table. No NumPy C API: NumPy arrays are read through their attributes.
+ * Python state they read (dispatch.py and tape.py hand it over through `configure` and
+ * `set_recorder`): the thread-local and global contexts, the Python dispatch functions, the
+ * error translation, the NumPy scalar size table and the dtype table, and the slot offsets of
+ * OpDef, DType and Device. No NumPy C API: NumPy arrays are read through their attributes.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *value;
-    PyObject *dtype;
-    PyObject *device;
-    PyObject *shape;
-    Py_ssize_t nbytes;
-    PyObject *weakreflist;
-} TensorObject;
-
-static PyTypeObject TensorBaseType;
+#include "_ctensor.h"
 
 /* Set by configure(). */
-static PyTypeObject *tensor_cls;      /* EagerTensor */
-static PyObject *ndarray_type;        /* numpy.ndarray */
-static PyObject *scalar_bytes;        /* dict: NumPy scalar type -> itemsize */
-static PyObject *owned_bytes;         /* dispatch._owned_bytes(out) */
-static PyObject *by_np;               /* dict: numpy dtype -> DType */
-static PyObject *from_numpy;          /* dtypes.from_numpy(numpy dtype) */
-static PyObject *thread_state;        /* context.THREAD */
-static PyObject *global_state;        /* context.GLOBAL */
-static PyObject *translate_fn;        /* dispatch._translate(exc, op) -> exception */
-static PyObject *ff_errors;           /* exception classes raised as they are */
-static PyObject *recorder;            /* tape._record(op, inputs, attrs, outputs) or None */
-static PyObject *recorder2;           /* tape._record2(op, x, y, out, tapes) or None */
-static PyObject *execute_py;          /* dispatch.execute_py: the Python execute */
-static PyObject *binary_py;           /* dispatch.binary_py: the Python binary */
-static PyObject *make_py;             /* tensor.make_py: the Python make */
-static long long trainable_mask;      /* tape._TRAINABLE_MASK; 0: no recording in C */
-static PyObject *errstate_var;        /* NumPy's floating-point error state (a ContextVar) */
-static PyObject *errstate_ignore;     /* its value under np.errstate(all="ignore") */
+PyTypeObject *tensor_cls;      /* EagerTensor */
+PyObject *ndarray_type;        /* numpy.ndarray */
+PyObject *scalar_bytes;        /* dict: NumPy scalar type -> itemsize */
+PyObject *owned_bytes;         /* dispatch._owned_bytes(out) */
+PyObject *by_np;               /* dict: numpy dtype -> DType */
+PyObject *from_numpy;          /* dtypes.from_numpy(numpy dtype) */
+PyObject *thread_state;        /* context.THREAD */
+PyObject *global_state;        /* context.GLOBAL */
+PyObject *translate_fn;        /* dispatch._translate(exc, op) -> exception */
+PyObject *ff_errors;           /* exception classes raised as they are */
+PyObject *recorder;            /* tape._record(op, inputs, attrs, outputs) or None */
+PyObject *recorder2;           /* tape._record2(op, x, y, out, tapes) or None */
+PyObject *execute_py;          /* dispatch.execute_py: the Python execute */
+PyObject *binary_py;           /* dispatch.binary_py: the Python binary */
+PyObject *make_py;             /* tensor.make_py: the Python make */
+long long trainable_mask;      /* tape._TRAINABLE_MASK; 0: no recording in C */
+PyObject *errstate_var;        /* NumPy's floating-point error state (a ContextVar) */
+PyObject *errstate_ignore;     /* its value under np.errstate(all="ignore") */
 
 /* Interned attribute names. */
-static PyObject *s_plain, *s_device_spec, *s_tapes, *s_log_placement, *s_dtype, *s_base,
+PyObject *s_plain, *s_device_spec, *s_tapes, *s_log_placement, *s_dtype, *s_base,
     *s_nbytes, *s_watched, *s_nodes;
 
-/* A __slots__ field of OpDef, DType or Device (all slotted Python classes): read and written
- * at its offset in the object when the object's class is exactly the one configured, through
- * the generic attribute protocol otherwise. A slot is the only storage of its attribute (the
- * classes have no __dict__), so both ways reach the same value. */
-typedef struct {
-    const char *text;
-    PyObject *name;
-    PyTypeObject *cls;    /* NULL until configured: the generic path */
-    Py_ssize_t offset;
-} Field;
 
-static Field f_fast_mask = {"fast_mask"}, f_same_dtype = {"same_dtype"}, f_quiet = {"quiet"},
+Field f_fast_mask = {"fast_mask"}, f_same_dtype = {"same_dtype"}, f_quiet = {"quiet"},
     f_operator = {"operator"}, f_kernel = {"kernel"}, f_same_out = {"same_out"},
     f_out_dtype = {"out_dtype"}, f_differentiable = {"differentiable"}, f_bit = {"_bit"},
     f_num_outputs = {"num_outputs"},
@@ -94,34 +71,10 @@ static int field_configure(Field *f, PyObject *cls) {
     return 0;
 }
 
-/* A new reference to obj.<field>, or NULL with AttributeError (or another error). */
-static inline PyObject *field_get(Field *f, PyObject *obj) {
-    if (Py_TYPE(obj) == f->cls) {
-        PyObject *v = *(PyObject **)((char *)obj + f->offset);
-        if (v != NULL) {
-            Py_INCREF(v);
-            return v;
-        }
-    }
-    return PyObject_GetAttr(obj, f->name);
-}
-
-/* obj.<field> = value (value borrowed). */
-static inline int field_set(Field *f, PyObject *obj, PyObject *value) {
-    if (Py_TYPE(obj) == f->cls) {
-        Py_INCREF(value);
-        Py_XSETREF(*(PyObject **)((char *)obj + f->offset), value);
-        return 0;
-    }
-    return PyObject_SetAttr(obj, f->name, value);
-}
-
-#define Tensor_Check(o) PyObject_TypeCheck((o), &TensorBaseType)
-
 /* -- the device byte counter ---------------------------------------------------------------- */
 
 /* device.bytes_in_use += n; peak_bytes follows it up (Device.allocated). */
-static int account(PyObject *device, Py_ssize_t n) {
+int ct_account(PyObject *device, Py_ssize_t n) {
     PyObject *used = field_get(&f_bytes_in_use, device);
     if (used == NULL) return -1;
     Py_ssize_t u = PyNumber_AsSsize_t(used, PyExc_OverflowError);
@@ -168,7 +121,7 @@ static void tensor_dealloc(PyObject *self) {
          * naming the device (the tensor itself has no references left to hand out). */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        if (account(t->device, -t->nbytes) < 0) PyErr_WriteUnraisable(t->device);
+        if (ct_account(t->device, -t->nbytes) < 0) PyErr_WriteUnraisable(t->device);
         PyErr_Restore(type, value, tb);
     }
     Py_CLEAR(t->value);
@@ -217,7 +170,7 @@ static PyGetSetDef tensor_getset[] = {
     {NULL}
 };
 
-static PyTypeObject TensorBaseType = {
+PyTypeObject TensorBaseType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "featherflow._src.framework._ctensor.TensorBase",
     .tp_basicsize = sizeof(TensorObject),
@@ -231,7 +184,7 @@ static PyTypeObject TensorBaseType = {
 };
 
 /* A new EagerTensor owning `value`; takes a reference to each argument. */
-static PyObject *new_tensor(PyObject *value, PyObject *dtype, PyObject *device, PyObject *shape,
+PyObject *ct_new_tensor(PyObject *value, PyObject *dtype, PyObject *device, PyObject *shape,
                             Py_ssize_t nbytes) {
     TensorObject *t = (TensorObject *)tensor_cls->tp_alloc(tensor_cls, 0);
     if (t == NULL) return NULL;
@@ -245,7 +198,7 @@ static PyObject *new_tensor(PyObject *value, PyObject *dtype, PyObject *device, 
     Py_INCREF(shape);
     t->shape = shape;
     if (nbytes) {
-        if (account(device, nbytes) < 0) {
+        if (ct_account(device, nbytes) < 0) {
             Py_DECREF(t);  /* nbytes is still 0: the counter is left as it was */
             return NULL;
         }
@@ -256,7 +209,7 @@ static PyObject *new_tensor(PyObject *value, PyObject *dtype, PyObject *device, 
 
 /* -- module functions ------------------------------------------------------------------------ */
 
-static int need_config(void) {
+int ct_need_config(void) {
     if (tensor_cls == NULL || execute_py == NULL || binary_py == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "featherflow._ctensor is not configured");
         return -1;
@@ -277,427 +230,7 @@ static PyObject *make(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         nbytes = PyNumber_AsSsize_t(args[3], PyExc_OverflowError);
         if (nbytes == -1 && PyErr_Occurred()) return NULL;
     }
-    return new_tensor(args[0], args[1], args[2], Py_None, nbytes);
-}
-
-static inline int truth(PyObject *v) {
-    if (v == NULL) return -1;
-    int r = v == Py_True ? 1 : v == Py_False || v == Py_None ? 0 : PyObject_IsTrue(v);
-    Py_DECREF(v);
-    return r;
-}
-
-/* An attribute's truth value: 1, 0, or -1 with an exception. */
-static int attr_true(PyObject *obj, PyObject *name) {
-    return truth(PyObject_GetAttr(obj, name));
-}
-
-static int field_true(Field *f, PyObject *obj) {
-    return truth(field_get(f, obj));
-}
-
-static long long field_bits(Field *f, PyObject *obj) {
-    PyObject *v = field_get(f, obj);
-    if (v == NULL) return -1;
-    long long r = PyLong_AsLongLong(v);
-    Py_DECREF(v);
-    return r;
-}
-
-/* The kernel failed: raise it as it is (TF's errors), or dispatch._translate's error from it. */
-/* `exc` (a reference, stolen) as the __context__ of the exception now set: what Python gives
- * an exception raised while `exc` is being handled. */
-static void chain_context(PyObject *exc) {
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value != NULL && value != exc) PyException_SetContext(value, exc);
-    else Py_DECREF(exc);
-    PyErr_Restore(type, value, tb);
-}
-
-/* The kernel failed: raise it as it is (TF's errors, and BaseExceptions that are not
- * Exceptions: KeyboardInterrupt, SystemExit), or raise dispatch._translate's error from it, as
- * the Python `except Exception as e: raise _translate(e, op) from e` does. */
-static PyObject *kernel_failed(PyObject *op) {
-    if (PyErr_ExceptionMatches(ff_errors) || !PyErr_ExceptionMatches(PyExc_Exception))
-        return NULL;
-    PyObject *type, *exc, *tb;
-    PyErr_Fetch(&type, &exc, &tb);
-    PyErr_NormalizeException(&type, &exc, &tb);
-    if (tb != NULL) {
-        PyException_SetTraceback(exc, tb);
-        Py_DECREF(tb);
-    }
-    Py_DECREF(type);
-    PyObject *translated = PyObject_CallFunctionObjArgs(translate_fn, exc, op, NULL);
-    if (translated == NULL) {
-        chain_context(exc);
-        return NULL;
-    }
-    /* raise translated from exc: its cause and its context are exc. PyErr_SetObject sets the
-     * context to the exception the caller may be handling, so it is set again after. */
-    Py_INCREF(exc);
-    PyException_SetCause(translated, exc);
-    PyErr_SetObject((PyObject *)Py_TYPE(translated), translated);
-    Py_DECREF(translated);
-    chain_context(exc);
-    return NULL;
-}
-
-/* The output dtype: the first input's, the op's fixed one, or read off the result. */
-static PyObject *out_dtype(PyObject *op, PyObject *d0, PyObject *out) {
-    int same = field_true(&f_same_out, op);
-    if (same < 0) return NULL;
-    if (same) {
-        Py_INCREF(d0);
-        return d0;
-    }
-    PyObject *fixed = field_get(&f_out_dtype, op);
-    if (fixed == NULL) return NULL;
-    int truth = fixed == Py_None ? 0 : PyObject_IsTrue(fixed);
-    if (truth) return truth < 0 ? (Py_DECREF(fixed), NULL) : fixed;
-    Py_DECREF(fixed);
-    PyObject *npdt = PyObject_GetAttr(out, s_dtype);
-    if (npdt == NULL) return NULL;
-    PyObject *dt = PyDict_GetItemWithError(by_np, npdt);  /* borrowed */
-    if (dt != NULL && PyObject_IsTrue(dt) == 1) {
-        Py_INCREF(dt);
-    } else if (PyErr_Occurred()) {
-        dt = NULL;
-    } else {
-        dt = PyObject_CallOneArg(from_numpy, npdt);
-    }
-    Py_DECREF(npdt);
-    return dt;
-}
-
-/* The bytes a kernel result owns (dispatch's rule): an array its nbytes unless it is a view, a
- * NumPy scalar its itemsize (from a table), anything else what dispatch._owned_bytes says. */
-static Py_ssize_t owned(PyObject *out) {
-    if ((PyObject *)Py_TYPE(out) == ndarray_type) {
-        PyObject *base = PyObject_GetAttr(out, s_base);
-        if (base == NULL) return -1;
-        int view = base != Py_None;
-        Py_DECREF(base);
-        if (view) return 0;
-        PyObject *n = PyObject_GetAttr(out, s_nbytes);
-        if (n == NULL) return -1;
-        Py_ssize_t r = PyNumber_AsSsize_t(n, PyExc_OverflowError);
-        Py_DECREF(n);
-        return r;
-    }
-    PyObject *n = PyDict_GetItemWithError(scalar_bytes, (PyObject *)Py_TYPE(out));  /* borrowed */
-    if (n != NULL) return PyNumber_AsSsize_t(n, PyExc_OverflowError);
-    if (PyErr_Occurred()) return -1;
-    n = PyObject_CallOneArg(owned_bytes, out);
-    if (n == NULL) return -1;
-    Py_ssize_t r = PyNumber_AsSsize_t(n, PyExc_OverflowError);
-    Py_DECREF(n);
-    return r;
-}
-
-static PyObject *slow(PyObject *op, PyObject *x, PyObject *y) {
-    PyObject *inputs = PyTuple_Pack(2, x, y);
-    if (inputs == NULL) return NULL;
-    PyObject *r = PyObject_CallFunctionObjArgs(execute_py, op, inputs, NULL);
-    Py_DECREF(inputs);
-    return r;
-}
-
-/* Records `out` of `op` on the one active tape, as tape._record/_record2 do for one tape:
- * kept when an input is watched and the output's dtype is trainable; then the output is
- * watched too. `inputs` is a tuple, or NULL for (x, y). Returns 1 when done, 0 when the tape
- * is not the usual kind (the Python recorder then runs), -1 on error.
- * NOTE: the one-tape branch of tape._record, in C: keep the two in step. */
-static int record_one(PyObject *tape, PyObject *op, PyObject *inputs, PyObject *x, PyObject *y,
-                      PyObject *attrs, PyObject *out) {
-    PyObject *w = PyObject_GetAttr(tape, s_watched);
-    if (w == NULL) return -1;
-    if (!PyDict_CheckExact(w)) {
-        Py_DECREF(w);
-        return 0;
-    }
-    Py_ssize_t n = inputs != NULL ? PyTuple_GET_SIZE(inputs) : 2;
-    int hit = 0;
-    for (Py_ssize_t i = 0; i < n && !hit; i++) {
-        PyObject *t = inputs != NULL ? PyTuple_GET_ITEM(inputs, i) : i ? y : x;
-        PyObject *key = PyLong_FromVoidPtr(t);
-        if (key == NULL) {
-            Py_DECREF(w);
-            return -1;
-        }
-        hit = PyDict_Contains(w, key);
-        Py_DECREF(key);
-        if (hit < 0) {
-            Py_DECREF(w);
-            return -1;
-        }
-    }
-    long long bit = hit ? field_bits(&f_bit, ((TensorObject *)out)->dtype) : 0;
-    if (bit == -1 && PyErr_Occurred()) {
-        Py_DECREF(w);
-        return -1;
-    }
-    if (!(bit & trainable_mask)) {
-        Py_DECREF(w);
-        return 1;
-    }
-    PyObject *nodes = PyObject_GetAttr(tape, s_nodes);
-    if (nodes == NULL) {
-        Py_DECREF(w);
-        return -1;
-    }
-    int rc = -1;
-    PyObject *ins = inputs != NULL ? (Py_INCREF(inputs), inputs) : PyTuple_Pack(2, x, y);
-    PyObject *outs = PyTuple_Pack(1, out);
-    PyObject *node = ins && outs ? PyTuple_Pack(4, op, ins, attrs, outs) : NULL;
-    PyObject *key = node ? PyLong_FromVoidPtr(out) : NULL;
-    if (key != NULL && PyList_Append(nodes, node) == 0 && PyDict_SetItem(w, key, out) == 0)
-        rc = 1;
-    Py_XDECREF(key);
-    Py_XDECREF(node);
-    Py_XDECREF(outs);
-    Py_XDECREF(ins);
-    Py_DECREF(nodes);
-    Py_DECREF(w);
-    return rc;
-}
-
-/* Records a differentiable op's output on the active tapes: in C for one tape, through the
- * Python recorder otherwise. Returns 0, or -1 on error. */
-static int record(PyObject *op, PyObject *inputs, PyObject *x, PyObject *y, PyObject *attrs,
-                  PyObject *out) {
-    PyObject *fn = inputs != NULL ? recorder : recorder2;
-    if (fn == NULL || fn == Py_None) return 0;
-    PyObject *tapes = PyObject_GetAttr(thread_state, s_tapes);
-    if (tapes == NULL) return -1;
-    int done = 0;
-    if (trainable_mask && PyTuple_CheckExact(tapes) && PyTuple_GET_SIZE(tapes) == 1)
-        done = record_one(PyTuple_GET_ITEM(tapes, 0), op, inputs, x, y, attrs, out);
-    if (done == 0) {
-        PyObject *r;
-        if (inputs != NULL) {
-            PyObject *outs = PyTuple_Pack(1, out);
-            if (outs == NULL) {
-                Py_DECREF(tapes);
-                return -1;
-            }
-            PyObject *args[4] = {op, inputs, attrs, outs};
-            r = PyObject_Vectorcall(fn, args, 4, NULL);
-            Py_DECREF(outs);
-        } else {
-            PyObject *args[5] = {op, x, y, out, tapes};
-            r = PyObject_Vectorcall(fn, args, 5, NULL);
-        }
-        done = r == NULL ? -1 : 1;
-        Py_XDECREF(r);
-    }
-    Py_DECREF(tapes);
-    return done < 0 ? -1 : 0;
-}
-
-/* Whether an op on `dev` can take the fast path in this thread now: no device scope, no
- * placement log, a directly-usable device. 1 yes (`*plain`: no tape either), 0 no, -1 error. */
-static int fast_context(PyObject *dev, int *plain) {
-    *plain = attr_true(thread_state, s_plain);
-    if (*plain < 0) return -1;
-    if (!*plain) {
-        PyObject *spec = PyObject_GetAttr(thread_state, s_device_spec);
-        if (spec == NULL) return -1;
-        Py_DECREF(spec);
-        if (spec != Py_None) return 0;
-    }
-    int r = attr_true(global_state, s_log_placement);
-    if (r != 0) return r < 0 ? -1 : 0;
-    return field_true(&f_direct, dev);
-}
-
-/* Whether the inputs' dtypes need no validation: the first is one the op runs unchecked, and
- * the others match it or the op lets them differ (`mixed`: some input's dtype differs). */
-static int fast_dtypes(PyObject *op, PyObject *d0, int mixed) {
-    long long mask = field_bits(&f_fast_mask, op);
-    if (mask == -1 && PyErr_Occurred()) return -1;
-    long long bit = field_bits(&f_bit, d0);
-    if (bit == -1 && PyErr_Occurred()) return -1;
-    if (!(mask & bit)) return 0;
-    if (!mixed) return 1;
-    int r = field_true(&f_same_dtype, op);
-    return r < 0 ? -1 : !r;
-}
-
-/* The tensor of a kernel's result `out` (a new reference, stolen; NULL: the kernel failed),
- * recorded on the active tapes when not `plain`: the end of both fast paths. */
-static PyObject *finish(PyObject *op, PyObject *d0, PyObject *dev, PyObject *out, int plain,
-                        PyObject *inputs, PyObject *x, PyObject *y, PyObject *attrs) {
-    if (out == NULL) return kernel_failed(op);
-    PyObject *dtype = out_dtype(op, d0, out);
-    Py_ssize_t n = dtype == NULL ? -1 : owned(out);
-    if (n == -1 && PyErr_Occurred()) {
-        Py_XDECREF(dtype);
-        Py_DECREF(out);
-        return NULL;
-    }
-    PyObject *t = new_tensor(out, dtype, dev, Py_None, n);
-    Py_DECREF(dtype);
-    Py_DECREF(out);
-    if (t == NULL || plain) return t;
-    int r = field_true(&f_differentiable, op);
-    if (r > 0) r = record(op, inputs, x, y, attrs, t);
-    if (r < 0) Py_CLEAR(t);
-    return t;
-}
-
-/* dispatch.binary: see its Python definition, which this follows line by line. */
-static PyObject *binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
-                        PyObject *kwnames) {
-    if (need_config() < 0) return NULL;
-    if (nargs != 3 || kwnames != NULL || (PyTypeObject *)Py_TYPE(args[0]) != f_kernel.cls)
-        /* keywords, a wrong count, an OpDef subclass or not an OpDef: the Python binary */
-        return PyObject_Vectorcall(binary_py, args, nargs, kwnames);
-    PyObject *op = args[0], *x = args[1], *y = args[2];
-    if (!Tensor_Check(x) || !Tensor_Check(y)) return slow(op, x, y);
-    TensorObject *tx = (TensorObject *)x, *ty = (TensorObject *)y;
-    /* References of our own: a kernel may rebind the inputs' fields while it runs. */
-    PyObject *dev = tx->device, *d0 = tx->dtype, *xv = tx->value, *yv = ty->value;
-    if (dev == NULL || d0 == NULL || xv == NULL || yv == NULL) return slow(op, x, y);
-    Py_INCREF(dev);
-    Py_INCREF(d0);
-    Py_INCREF(xv);
-    Py_INCREF(yv);
-    PyObject *result = NULL;
-    int plain;
-    int r = ty->device != dev ? 0 : fast_context(dev, &plain);
-    if (r > 0) r = fast_dtypes(op, d0, ty->dtype != d0);
-    if (r > 0) {
-        r = field_true(&f_quiet, op);
-        r = r < 0 ? -1 : !r;
-    }
-    if (r <= 0) {
-        if (r == 0) result = slow(op, x, y);
-        goto done;
-    }
-    PyObject *fn = field_get(&f_operator, op);
-    if (fn == NULL) goto done;
-    PyObject *out;
-    if (fn != Py_None) {
-        PyObject *call_args[2] = {xv, yv};
-        out = PyObject_Vectorcall(fn, call_args, 2, NULL);
-    } else {
-        PyObject *kernel = field_get(&f_kernel, op);
-        PyObject *xp = kernel == NULL ? NULL : field_get(&f_xp, dev);
-        if (xp == NULL) {
-            Py_XDECREF(kernel);
-            Py_DECREF(fn);
-            goto done;
-        }
-        PyObject *call_args[3] = {xp, xv, yv};
-        out = PyObject_Vectorcall(kernel, call_args, 3, NULL);
-        Py_DECREF(xp);
-        Py_DECREF(kernel);
-    }
-    Py_DECREF(fn);
-    result = finish(op, d0, dev, out, plain, NULL, x, y, Py_None);
-done:
-    Py_DECREF(yv);
-    Py_DECREF(xv);
-    Py_DECREF(d0);
-    Py_DECREF(dev);
-    return result;
-}
-
-/* dispatch.execute, for what its fast path takes with one output: see execute_py, which this
- * follows. Anything else (an op name, a device scope, mixed devices, a dtype the op must
- * validate, several outputs, a non-dict attrs) is execute_py's. */
-static PyObject *execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
-                         PyObject *kwnames) {
-    if (need_config() < 0) return NULL;
-    PyObject *op = nargs > 0 ? args[0] : NULL, *inputs = nargs > 1 ? args[1] : NULL;
-    PyObject *attrs = nargs > 2 ? args[2] : Py_None;
-    if (kwnames != NULL || nargs < 2 || nargs > 3 || (PyTypeObject *)Py_TYPE(op) != f_kernel.cls ||
-        !PyTuple_CheckExact(inputs) || PyTuple_GET_SIZE(inputs) == 0 ||
-        !(attrs == Py_None || PyDict_CheckExact(attrs)))
-        return PyObject_Vectorcall(execute_py, args, nargs, kwnames);
-    Py_ssize_t n = PyTuple_GET_SIZE(inputs);
-    PyObject *x = PyTuple_GET_ITEM(inputs, 0);
-    if (!Tensor_Check(x) || ((TensorObject *)x)->device == NULL ||
-        ((TensorObject *)x)->dtype == NULL)
-        return PyObject_Vectorcall(execute_py, args, nargs, NULL);
-    /* References of our own: a kernel may rebind the inputs' fields while it runs (the values
-     * passed to it are held by a tuple of our own, below). */
-    PyObject *dev = ((TensorObject *)x)->device, *d0 = ((TensorObject *)x)->dtype;
-    Py_INCREF(dev);
-    Py_INCREF(d0);
-    PyObject *result = NULL, *values = NULL, *kernel = NULL, *xp = NULL, *token = NULL;
-    int plain, mixed = 0;
-    int r = fast_context(dev, &plain);
-    for (Py_ssize_t i = 0; r > 0 && i < n; i++) {
-        PyObject *t = PyTuple_GET_ITEM(inputs, i);
-        if (!Tensor_Check(t) || ((TensorObject *)t)->device != dev ||
-            ((TensorObject *)t)->value == NULL)
-            r = 0;
-        else if (((TensorObject *)t)->dtype != d0)
-            mixed = 1;
-    }
-    if (r > 0) r = fast_dtypes(op, d0, mixed);
-    if (r > 0) {
-        PyObject *num = field_get(&f_num_outputs, op);
-        if (num == NULL) {
-            r = -1;
-        } else {
-            long one = PyLong_Check(num) ? PyLong_AsLong(num) : 0;
-            Py_DECREF(num);
-            r = one == -1 && PyErr_Occurred() ? -1 : one == 1;
-        }
-    }
-    if (r <= 0) {
-        if (r == 0) result = PyObject_Vectorcall(execute_py, args, nargs, NULL);
-        goto done;
-    }
-    int quiet = field_true(&f_quiet, op);
-    if (quiet < 0) goto done;
-    kernel = field_get(&f_kernel, op);
-    xp = kernel == NULL ? NULL : field_get(&f_xp, dev);
-    values = xp == NULL ? NULL : PyTuple_New(n + 1);
-    if (values == NULL) goto done;
-    Py_INCREF(xp);
-    PyTuple_SET_ITEM(values, 0, xp);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *v = ((TensorObject *)PyTuple_GET_ITEM(inputs, i))->value;
-        Py_INCREF(v);
-        PyTuple_SET_ITEM(values, i + 1, v);
-    }
-    if (quiet && errstate_var != Py_None) {
-        /* _run_quiet: the kernel runs under NumPy's "ignore" error state */
-        token = PyContextVar_Set(errstate_var, errstate_ignore);
-        if (token == NULL) goto done;
-    }
-    PyObject **stack = &PyTuple_GET_ITEM(values, 0);
-    PyObject *out = attrs != Py_None && PyDict_GET_SIZE(attrs)
-        ? PyObject_VectorcallDict(kernel, stack, n + 1, attrs)
-        : PyObject_Vectorcall(kernel, stack, n + 1, NULL);
-    if (token != NULL) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        int failed = PyContextVar_Reset(errstate_var, token);
-        if (failed < 0) {
-            Py_XDECREF(type);
-            Py_XDECREF(value);
-            Py_XDECREF(tb);
-            Py_XDECREF(out);
-            goto done;
-        }
-        PyErr_Restore(type, value, tb);
-    }
-    result = finish(op, d0, dev, out, plain, inputs, NULL, NULL, attrs);
-done:
-    Py_XDECREF(token);
-    Py_XDECREF(values);
-    Py_XDECREF(xp);
-    Py_XDECREF(kernel);
-    Py_DECREF(d0);
-    Py_DECREF(dev);
-    return result;
+    return ct_new_tensor(args[0], args[1], args[2], Py_None, nbytes);
 }
 
 static PyObject *configure_class(PyObject *module, PyObject *args) {
@@ -774,12 +307,12 @@ static PyMethodDef methods[] = {
      "set_recorder(record, record2, trainable_mask=0): record(op, inputs, attrs, outputs) and "
      "record2(op, x, y, out, tapes), called for differentiable ops under a tape; with a mask "
      "(tape._TRAINABLE_MASK), the one-tape case of record is done in C."},
-    {"execute", (PyCFunction)(void (*)(void))execute, METH_FASTCALL | METH_KEYWORDS,
+    {"execute", (PyCFunction)(void (*)(void))ct_execute, METH_FASTCALL | METH_KEYWORDS,
      "execute(op, inputs=(), attrs=None): dispatch.execute."},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL | METH_KEYWORDS,
      "make(value, dtype, device, nbytes=0): an EagerTensor; nbytes are added to the device's "
      "counter."},
-    {"binary", (PyCFunction)(void (*)(void))binary, METH_FASTCALL | METH_KEYWORDS,
+    {"binary", (PyCFunction)(void (*)(void))ct_binary, METH_FASTCALL | METH_KEYWORDS,
      "binary(op, x, y): dispatch.binary."},
     {NULL, NULL, 0, NULL}
 };
