@@ -380,3 +380,75 @@ def test_the_storage_class_must_be_a_plain_python_subclass():
         from featherflow._src.variables.sliced import SlicedVariableRead  # noqa: PLC0415
         tensor_mod._ctensor.configure_class(SlicedVariableRead, tensor_mod.make_py)
     assert type(_cpu(1.0) + _cpu(2.0)) is EagerTensor  # still configured as it was
+
+
+def test_weak_reference_callbacks_see_the_bytes_returned(quiet_gc):
+    dev = _cpu(0.0)._device
+    before = dev.bytes_in_use
+    t = tensor_mod.make(np.ones(1000, np.float32), tf.float32, dev, 4000)
+    seen = []
+    ref = weakref.ref(t, lambda r: seen.append(dev.bytes_in_use - before))
+    assert t.__weakref__ is ref
+    del t
+    assert seen == [0]
+    assert _cpu(1.0).__weakref__ is None
+
+
+def test_a_failed_peak_update_leaves_the_counter_as_python_does():
+    for make in (tensor_mod.make, tensor_mod.make_py):
+        dev = Device("CPU", 97, _cpu(0.0)._device.backend, None)
+        dev.peak_bytes = None  # the comparison with the new count fails
+        with pytest.raises(TypeError, match="'>' not supported"):
+            make(np.ones(4, np.float32), tf.float32, dev, 16)
+        gc.collect()
+        assert dev.bytes_in_use == 0
+
+
+class _BadMessage(Exception):
+    def __str__(self):
+        try:
+            raise IndexError("inner")
+        except IndexError:
+            raise RuntimeError("no message") from None
+
+
+def _context_chain(run):
+    def kernel(xp, a, b):
+        raise _BadMessage()
+
+    with pytest.raises(RuntimeError) as info:
+        run(_op("BadMessage", kernel))
+    chain, e = [], info.value
+    while e is not None:
+        chain.append(type(e).__name__)
+        e = e.__context__
+    return chain
+
+
+def test_an_error_of_the_translation_itself_chains_like_python():
+    x = _cpu([1.0])
+    want = _context_chain(lambda op: dispatch.execute_py(op, (x, x)))
+    assert want == ["RuntimeError", "IndexError", "_BadMessage"]
+    assert _context_chain(lambda op: dispatch.execute(op, (x, x))) == want
+    assert _context_chain(lambda op: dispatch.binary(op, x, x)) == want
+    assert _context_chain(lambda op: dispatch.binary_py(op, x, x)) == want
+
+
+def test_fields_deleted_before_or_during_a_call():
+    for execute, binary in PAIRS:
+        x, y = _cpu([1.0, 2.0]), _cpu([3.0, 4.0])
+        del y._dtype
+        with pytest.raises(AttributeError):
+            binary(_op("Add", lambda xp, a, b: a + b, same_dtype=0), x, y)
+
+        class Quiet:  # the op's `quiet` flag deletes an input's value when read
+            def __bool__(self):
+                del z._value
+                return False
+
+        z = _cpu([1.0, 2.0])
+        op = _op("DeletesInput", lambda xp, a, b: a + b)
+        op.quiet = Quiet()
+        with pytest.raises((AttributeError, tf.errors.InvalidArgumentError)) as info:
+            execute(op, (x, z))
+        assert "_value" in str(info.value)

@@ -75,48 +75,36 @@ static int field_configure(Field *f, PyObject *cls) {
 
 /* device.bytes_in_use += n; peak_bytes follows it up (Device.allocated). */
 int ct_account(PyObject *device, Py_ssize_t n) {
+    /* Python's own arithmetic and comparison on the counters, as Device.allocated and
+     * EagerTensor.__del__ do (the same results and errors for whatever they hold). */
     PyObject *used = field_get(&f_bytes_in_use, device);
     if (used == NULL) return -1;
-    Py_ssize_t u = PyNumber_AsSsize_t(used, PyExc_OverflowError);
+    PyObject *delta = PyLong_FromSsize_t(n < 0 ? -n : n);
+    PyObject *now = delta == NULL ? NULL : n < 0 ? PyNumber_InPlaceSubtract(used, delta)
+                                                 : PyNumber_InPlaceAdd(used, delta);
+    Py_XDECREF(delta);
     Py_DECREF(used);
-    if (u == -1 && PyErr_Occurred()) return -1;
-    u += n;
-    PyObject *now = PyLong_FromSsize_t(u);
     if (now == NULL) return -1;
-    if (field_set(&f_bytes_in_use, device, now) < 0) {
-        Py_DECREF(now);
-        return -1;
-    }
-    if (n > 0) {
+    int rc = field_set(&f_bytes_in_use, device, now);
+    if (rc == 0 && n > 0) {
         PyObject *peak = field_get(&f_peak_bytes, device);
-        if (peak == NULL) {
-            Py_DECREF(now);
-            return -1;
-        }
-        Py_ssize_t p = PyNumber_AsSsize_t(peak, PyExc_OverflowError);
-        Py_DECREF(peak);
-        if (p == -1 && PyErr_Occurred()) {
-            Py_DECREF(now);
-            return -1;
-        }
-        if (u > p && field_set(&f_peak_bytes, device, now) < 0) {
-            Py_DECREF(now);
-            return -1;
-        }
+        int higher = peak == NULL ? -1 : PyObject_RichCompareBool(now, peak, Py_GT);
+        Py_XDECREF(peak);
+        rc = higher < 0 ? -1 : higher ? field_set(&f_peak_bytes, device, now) : 0;
     }
     Py_DECREF(now);
-    return 0;
+    return rc;
 }
 
 /* -- TensorBase ------------------------------------------------------------------------------ */
 
 static void tensor_dealloc(PyObject *self) {
     TensorObject *t = (TensorObject *)self;
-    /* Weak references first: once they are gone nothing can reach the dying tensor, so the
-     * counter's update below may run Python code (a Device subclass's property) safely. */
-    if (t->weakreflist != NULL) PyObject_ClearWeakRefs(self);
     if (t->nbytes && t->device != NULL) {
-        /* What EagerTensor.__del__ does without the extension. A failure cannot propagate
+        /* What EagerTensor.__del__ does without the extension, at the same moment: before
+         * the weak references' callbacks run (they see the bytes returned). Python code may
+         * run here (a Device subclass's property); a weak reference to the dying tensor gives
+         * None already (its count is 0), so nothing can reach it. A failure cannot propagate
          * from a deallocation: it is reported as unraisable, as Python reports __del__'s,
          * naming the device (the tensor itself has no references left to hand out). */
         PyObject *type, *value, *tb;
@@ -124,6 +112,7 @@ static void tensor_dealloc(PyObject *self) {
         if (ct_account(t->device, -t->nbytes) < 0) PyErr_WriteUnraisable(t->device);
         PyErr_Restore(type, value, tb);
     }
+    if (t->weakreflist != NULL) PyObject_ClearWeakRefs(self);
     Py_CLEAR(t->value);
     Py_CLEAR(t->dtype);
     Py_CLEAR(t->device);
@@ -165,8 +154,17 @@ static int set_nbytes(PyObject *self, PyObject *value, void *closure) {
     return 0;
 }
 
+/* __weakref__: the first weak reference, or None (what Python gives a class with the slot). */
+static PyObject *get_weakref(PyObject *self, void *closure) {
+    PyObject *w = ((TensorObject *)self)->weakreflist;
+    w = w != NULL ? w : Py_None;
+    Py_INCREF(w);
+    return w;
+}
+
 static PyGetSetDef tensor_getset[] = {
     {"_nbytes", get_nbytes, set_nbytes, NULL, NULL},
+    {"__weakref__", get_weakref, NULL, NULL, NULL},
     {NULL}
 };
 
@@ -197,12 +195,12 @@ PyObject *ct_new_tensor(PyObject *value, PyObject *dtype, PyObject *device, PyOb
     t->device = device;
     Py_INCREF(shape);
     t->shape = shape;
-    if (nbytes) {
-        if (ct_account(device, nbytes) < 0) {
-            Py_DECREF(t);  /* nbytes is still 0: the counter is left as it was */
-            return NULL;
-        }
-        t->nbytes = nbytes;
+    /* Set before the counter's update, as tensor.make does: if the update fails partway,
+     * freeing the tensor takes back what was added. */
+    t->nbytes = nbytes;
+    if (nbytes && ct_account(device, nbytes) < 0) {
+        Py_DECREF(t);
+        return NULL;
     }
     return (PyObject *)t;
 }

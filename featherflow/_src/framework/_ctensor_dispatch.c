@@ -2,43 +2,31 @@
  * dispatch.binary, and recording on one tape (see _ctensor.c). */
 #include "_ctensor.h"
 
-/* `exc` (a reference, stolen) as the __context__ of the exception now set: what Python gives
- * an exception raised while `exc` is being handled. */
-static void chain_context(PyObject *exc) {
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value != NULL && value != exc) PyException_SetContext(value, exc);
-    else Py_DECREF(exc);
-    PyErr_Restore(type, value, tb);
-}
-
 /* The kernel failed: raise it as it is (TF's errors, and BaseExceptions that are not
  * Exceptions: KeyboardInterrupt, SystemExit), or raise dispatch._translate's error from it, as
- * the Python `except Exception as e: raise _translate(e, op) from e` does. */
+ * the Python `except Exception as e: raise _translate(e, op) from e` does. The kernel's error
+ * is made the exception being handled meanwhile, so Python chains __context__ as it would
+ * there (for an error of _translate itself too). */
 static PyObject *kernel_failed(PyObject *op) {
     if (PyErr_ExceptionMatches(ff_errors) || !PyErr_ExceptionMatches(PyExc_Exception))
         return NULL;
     PyObject *type, *exc, *tb;
     PyErr_Fetch(&type, &exc, &tb);
     PyErr_NormalizeException(&type, &exc, &tb);
-    if (tb != NULL) {
-        PyException_SetTraceback(exc, tb);
-        Py_DECREF(tb);
-    }
-    Py_DECREF(type);
-    PyObject *translated = PyObject_CallFunctionObjArgs(translate_fn, exc, op, NULL);
-    if (translated == NULL) {
-        chain_context(exc);
-        return NULL;
-    }
-    /* raise translated from exc: its cause and its context are exc. PyErr_SetObject sets the
-     * context to the exception the caller may be handling, so it is set again after. */
+    if (tb != NULL) PyException_SetTraceback(exc, tb);
+    PyObject *saved_type, *saved_value, *saved_tb;
+    PyErr_GetExcInfo(&saved_type, &saved_value, &saved_tb);
     Py_INCREF(exc);
-    PyException_SetCause(translated, exc);
-    PyErr_SetObject((PyObject *)Py_TYPE(translated), translated);
-    Py_DECREF(translated);
-    chain_context(exc);
+    PyErr_SetExcInfo(type, exc, tb);  /* steals type, a reference to exc, and tb */
+    PyObject *translated = PyObject_CallFunctionObjArgs(translate_fn, exc, op, NULL);
+    if (translated != NULL) {
+        Py_INCREF(exc);
+        PyException_SetCause(translated, exc);  /* steals; also suppresses the context */
+        PyErr_SetObject((PyObject *)Py_TYPE(translated), translated);
+        Py_DECREF(translated);
+    }
+    PyErr_SetExcInfo(saved_type, saved_value, saved_tb);
+    Py_DECREF(exc);
     return NULL;
 }
 
@@ -257,7 +245,9 @@ PyObject *ct_binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     TensorObject *tx = (TensorObject *)x, *ty = (TensorObject *)y;
     /* References of our own: a kernel may rebind the inputs' fields while it runs. */
     PyObject *dev = tx->device, *d0 = tx->dtype, *xv = tx->value, *yv = ty->value;
-    if (dev == NULL || d0 == NULL || xv == NULL || yv == NULL) return slow(op, x, y);
+    if (dev == NULL || d0 == NULL || xv == NULL || yv == NULL || ty->device == NULL ||
+        ty->dtype == NULL)  /* a field deleted: the Python binary raises its AttributeError */
+        return PyObject_Vectorcall(binary_py, args, nargs, NULL);
     Py_INCREF(dev);
     Py_INCREF(d0);
     Py_INCREF(xv);
@@ -361,6 +351,10 @@ PyObject *ct_execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyTuple_SET_ITEM(values, 0, xp);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *v = ((TensorObject *)PyTuple_GET_ITEM(inputs, i))->value;
+        if (v == NULL) {  /* deleted since the check (Python code ran): the Python execute */
+            result = PyObject_Vectorcall(execute_py, args, nargs, NULL);
+            goto done;
+        }
         Py_INCREF(v);
         PyTuple_SET_ITEM(values, i + 1, v);
     }
