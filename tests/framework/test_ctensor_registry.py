@@ -6,6 +6,7 @@ give the same outcome: the same value bytes, dtype, device, owned bytes and devi
 change, or the same error (type, message, cause, context); and the same recorded tape nodes.
 Only meaningful with the extension (without it both sides are the Python functions).
 """
+import gc
 import itertools
 import warnings
 
@@ -21,6 +22,17 @@ pytestmark = pytest.mark.skipif(not tensor_mod.NATIVE, reason="the C tensor core
                                 "or FEATHERFLOW_NATIVE=0: both sides would be the Python path")
 
 OPS = [op for _, op in sorted(REGISTRY.items()) if not op.stateful]
+
+
+@pytest.fixture(autouse=True)
+def quiet_gc():
+    """Counter changes are compared across calls: no collection of other tests' garbage."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _pool():
