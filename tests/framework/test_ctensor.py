@@ -76,17 +76,6 @@ EXECUTE_CASES = [
 ]
 
 
-@pytest.fixture
-def quiet_gc():
-    """Byte counts compared across a call: no collection of earlier tests' garbage meanwhile."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _same_tensor(a, b):
     assert type(a) is type(b) is EagerTensor
     assert a.dtype is b.dtype and a.device == b.device and a.shape == b.shape

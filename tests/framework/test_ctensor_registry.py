@@ -6,7 +6,6 @@ give the same outcome: the same value bytes, dtype, device, owned bytes and devi
 change, or the same error (type, message, cause, context); and the same recorded tape nodes.
 Only meaningful with the extension (without it both sides are the Python functions).
 """
-import gc
 import itertools
 import warnings
 
@@ -18,21 +17,13 @@ from featherflow._src.framework import tensor as tensor_mod
 from featherflow._src.ops import dispatch
 from featherflow._src.ops.registry import REGISTRY
 
-pytestmark = pytest.mark.skipif(not tensor_mod.NATIVE, reason="the C tensor core is not built "
-                                "or FEATHERFLOW_NATIVE=0: both sides would be the Python path")
+pytestmark = [
+    pytest.mark.skipif(not tensor_mod.NATIVE, reason="the C tensor core is not built or "
+                       "FEATHERFLOW_NATIVE=0: both sides would be the Python path"),
+    pytest.mark.usefixtures("quiet_gc"),  # counter changes are compared across calls
+]
 
 OPS = [op for _, op in sorted(REGISTRY.items()) if not op.stateful]
-
-
-@pytest.fixture(autouse=True)
-def quiet_gc():
-    """Counter changes are compared across calls: no collection of other tests' garbage."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _pool():
