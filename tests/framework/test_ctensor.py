@@ -441,3 +441,15 @@ def test_fields_deleted_before_or_during_a_call():
         with pytest.raises((AttributeError, tf.errors.InvalidArgumentError)) as info:
             execute(op, (x, z))
         assert "_value" in str(info.value)
+
+
+def test_updates_return_their_empty_result_on_both_paths():
+    op = get("AssignAddVariableOp")
+    outs = []
+    for execute in (dispatch.execute, dispatch.execute_py):
+        v = tf.Variable([1.0, 2.0])
+        outs.append(execute(op, (v.handle, _cpu([0.5, 0.5]))))
+        np.testing.assert_array_equal(v.numpy(), [1.5, 2.5])
+    assert type(outs[0]) is type(outs[1]) and outs[0] == outs[1] and not outs[0]
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        dispatch.execute(op, (tf.Variable([1.0, 2.0]).handle, _cpu([1.0, 2.0, 3.0])))

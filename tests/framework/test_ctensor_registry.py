@@ -45,13 +45,18 @@ def _outcome(run, dev):
     except Exception as e:  # noqa: BLE001 - the error itself is the outcome compared
         return ("error", type(e).__name__, str(e), type(e.__cause__).__name__,
                 type(e.__context__).__name__, dev.bytes_in_use - before)
+    grew = dev.bytes_in_use - before
     if isinstance(r, (tuple, list)):
-        return ("several", len(r))
-    v = r._value
+        return ("several", type(r).__name__, grew, [_tensor(t, dev) for t in r])
+    return ("ok", grew) + _tensor(r, dev)
+
+
+def _tensor(t, dev):
+    v = t._value
     data = repr(v) if getattr(v, "dtype", None) is None or v.dtype == object else \
         np.asarray(v).tobytes()
-    return ("ok", type(r).__name__, r._dtype, r._nbytes, dev.bytes_in_use - before,
-            type(v).__name__, getattr(v, "dtype", None), data, r._device is dev)
+    return (type(t).__name__, t._dtype, t._nbytes, type(v).__name__, getattr(v, "dtype", None),
+            data, t._device is dev)
 
 
 def _combos(n_pool):

@@ -39,6 +39,7 @@ PyObject *recorder2;           /* tape._record2(op, x, y, out, tapes) or None */
 PyObject *execute_py;          /* dispatch.execute_py: the Python execute */
 PyObject *binary_py;           /* dispatch.binary_py: the Python binary */
 PyObject *make_py;             /* tensor.make_py: the Python make */
+PyObject *wrap_many;           /* dispatch._wrap_many(outs, device) */
 long long trainable_mask;      /* tape._TRAINABLE_MASK; 0: no recording in C */
 PyObject *errstate_var;        /* NumPy's floating-point error state (a ContextVar) */
 PyObject *errstate_ignore;     /* its value under np.errstate(all="ignore") */
@@ -208,7 +209,7 @@ PyObject *ct_new_tensor(PyObject *value, PyObject *dtype, PyObject *device, PyOb
 /* -- module functions ------------------------------------------------------------------------ */
 
 int ct_need_config(void) {
-    if (tensor_cls == NULL || execute_py == NULL || binary_py == NULL) {
+    if (tensor_cls == NULL || execute_py == NULL || binary_py == NULL || wrap_many == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "featherflow._ctensor is not configured");
         return -1;
     }
@@ -253,10 +254,10 @@ static PyObject *configure_class(PyObject *module, PyObject *args) {
 
 static PyObject *configure(PyObject *module, PyObject *args) {
     PyObject *nd, *sb, *ob, *bn, *fn, *th, *gl, *ex, *bi, *tr, *errs, *opdef, *dtype, *device,
-        *ev, *ei;
-    if (!PyArg_ParseTuple(args, "OO!OO!OOOOOOOO!O!O!OO:configure", &nd, &PyDict_Type, &sb, &ob,
+        *ev, *ei, *wm;
+    if (!PyArg_ParseTuple(args, "OO!OO!OOOOOOOO!O!O!OOO:configure", &nd, &PyDict_Type, &sb, &ob,
                           &PyDict_Type, &bn, &fn, &th, &gl, &ex, &bi, &tr, &errs, &PyType_Type,
-                          &opdef, &PyType_Type, &dtype, &PyType_Type, &device, &ev, &ei))
+                          &opdef, &PyType_Type, &dtype, &PyType_Type, &device, &ev, &ei, &wm))
         return NULL;
     if (ev != Py_None && !PyContextVar_CheckExact(ev)) {
         PyErr_SetString(PyExc_TypeError, "configure: the error state must be a ContextVar");
@@ -272,8 +273,8 @@ static PyObject *configure(PyObject *module, PyObject *args) {
     if (field_configure(&f_bit, dtype) < 0) return NULL;
     PyObject **slots[] = {&ndarray_type, &scalar_bytes, &owned_bytes, &by_np, &from_numpy,
                           &thread_state, &global_state, &execute_py, &binary_py, &translate_fn,
-                          &ff_errors, &errstate_var, &errstate_ignore};
-    PyObject *values[] = {nd, sb, ob, bn, fn, th, gl, ex, bi, tr, errs, ev, ei};
+                          &ff_errors, &errstate_var, &errstate_ignore, &wrap_many};
+    PyObject *values[] = {nd, sb, ob, bn, fn, th, gl, ex, bi, tr, errs, ev, ei, wm};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         Py_INCREF(values[i]);
         Py_XSETREF(*slots[i], values[i]);
@@ -300,7 +301,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(ndarray, scalar_bytes, owned_bytes, by_np, from_numpy, THREAD, GLOBAL, "
      "execute_py, binary_py, translate, errors, OpDef, DType, Device, errstate_var, "
-     "errstate_ignore): hands over the Python state execute() and binary() read."},
+     "errstate_ignore, wrap_many): hands over the Python state execute() and binary() read."},
     {"set_recorder", set_recorder, METH_VARARGS,
      "set_recorder(record, record2, trainable_mask=0): record(op, inputs, attrs, outputs) and "
      "record2(op, x, y, out, tapes), called for differentiable ops under a tape; with a mask "

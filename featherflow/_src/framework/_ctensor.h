@@ -36,6 +36,7 @@ extern PyObject *recorder2;           /* tape._record2(op, x, y, out, tapes) or 
 extern PyObject *execute_py;          /* dispatch.execute_py: the Python execute */
 extern PyObject *binary_py;           /* dispatch.binary_py: the Python binary */
 extern PyObject *make_py;             /* tensor.make_py: the Python make */
+extern PyObject *wrap_many;           /* dispatch._wrap_many(outs, device) */
 extern long long trainable_mask;      /* tape._TRAINABLE_MASK; 0: no recording in C */
 extern PyObject *errstate_var;        /* NumPy's floating-point error state (a ContextVar) */
 extern PyObject *errstate_ignore;     /* its value under np.errstate(all="ignore") */

@@ -233,6 +233,32 @@ static PyObject *finish(PyObject *op, PyObject *d0, PyObject *dev, PyObject *out
     return t;
 }
 
+/* finish for an op without exactly one output: an update's empty result as it is, or the
+ * outputs wrapped by dispatch._wrap_many; recorded through the Python recorder. */
+static PyObject *finish_several(PyObject *op, PyObject *dev, PyObject *out, int plain,
+                                PyObject *inputs, PyObject *attrs) {
+    if (out == NULL) return kernel_failed(op);
+    int any = PyObject_IsTrue(out);
+    PyObject *outs = out;
+    if (any > 0) {
+        outs = PyObject_CallFunctionObjArgs(wrap_many, out, dev, NULL);
+        Py_DECREF(out);
+    } else if (any < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (outs == NULL || plain) return outs;
+    int r = field_true(&f_differentiable, op);
+    if (r > 0 && recorder != NULL && recorder != Py_None) {
+        PyObject *rec_args[4] = {op, inputs, attrs, outs};
+        PyObject *done = PyObject_Vectorcall(recorder, rec_args, 4, NULL);
+        r = done == NULL ? -1 : 0;
+        Py_XDECREF(done);
+    }
+    if (r < 0) Py_CLEAR(outs);
+    return outs;
+}
+
 /* dispatch.binary: see its Python definition, which this follows line by line. */
 PyObject *ct_binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                         PyObject *kwnames) {
@@ -316,7 +342,7 @@ PyObject *ct_execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     Py_INCREF(dev);
     Py_INCREF(d0);
     PyObject *result = NULL, *values = NULL, *kernel = NULL, *xp = NULL, *token = NULL;
-    int plain, mixed = 0;
+    int plain, mixed = 0, several = 0;
     int r = fast_context(dev, &plain);
     for (Py_ssize_t i = 0; r > 0 && i < n; i++) {
         PyObject *t = PyTuple_GET_ITEM(inputs, i);
@@ -329,13 +355,11 @@ PyObject *ct_execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     if (r > 0) r = fast_dtypes(op, d0, mixed);
     if (r > 0) {
         PyObject *num = field_get(&f_num_outputs, op);
-        if (num == NULL) {
-            r = -1;
-        } else {
-            long one = PyLong_Check(num) ? PyLong_AsLong(num) : 0;
-            Py_DECREF(num);
-            r = one == -1 && PyErr_Occurred() ? -1 : one == 1;
-        }
+        PyObject *one = num == NULL ? NULL : PyLong_FromLong(1);
+        several = one == NULL ? -1 : PyObject_RichCompareBool(num, one, Py_NE);  /* != 1 */
+        r = several < 0 ? -1 : 1;
+        Py_XDECREF(one);
+        Py_XDECREF(num);
     }
     if (r <= 0) {
         if (r == 0) result = PyObject_Vectorcall(execute_py, args, nargs, NULL);
@@ -380,7 +404,8 @@ PyObject *ct_execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         }
         PyErr_Restore(type, value, tb);
     }
-    result = finish(op, d0, dev, out, plain, inputs, NULL, NULL, attrs);
+    result = several ? finish_several(op, dev, out, plain, inputs, attrs)
+                     : finish(op, d0, dev, out, plain, inputs, NULL, NULL, attrs);
 done:
     Py_XDECREF(token);
     Py_XDECREF(values);

@@ -334,7 +334,7 @@ execute_py, binary_py = execute, binary
 if _tensor.NATIVE:
     _tensor._ctensor.configure(_ndarray, _SCALAR_BYTES, _owned_bytes, _BY_NP, _from_numpy,
                                _THREAD, _GLOBAL, execute_py, binary_py, _translate, _FF_ERRORS,
-                               OpDef, _dt.DType, _device.Device, _ERRVAR, _IGNORE)
+                               OpDef, _dt.DType, _device.Device, _ERRVAR, _IGNORE, _wrap_many)
     execute = _tensor._ctensor.execute  # noqa: F811
     binary = _tensor._ctensor.binary  # noqa: F811
 
