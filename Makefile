@@ -21,7 +21,7 @@ tour: $(VENV)/.installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-x tests/module"
 PYTEST_ARGS ?=
 
-# The suite runs twice: with the C tensor core (featherflow/_src/framework/_ctensor.c), and
+# The suite runs twice: with the C tensor core (featherflow/_src/framework/_ctensor*.c), and
 # without it (FEATHERFLOW_NATIVE=0: the Python dispatch it mirrors, which is also what runs
 # where no compiler was found at install time).
 test: $(VENV)/.installed

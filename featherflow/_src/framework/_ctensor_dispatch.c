@@ -82,10 +82,13 @@ static Py_ssize_t owned(PyObject *out) {
     return r;
 }
 
+/* What binary does not take: execute(op, (x, y)), as the Python binary calls it (the C
+ * execute, which still takes a quiet op, then the Python one for the rest). */
 static PyObject *slow(PyObject *op, PyObject *x, PyObject *y) {
     PyObject *inputs = PyTuple_Pack(2, x, y);
     if (inputs == NULL) return NULL;
-    PyObject *r = PyObject_CallFunctionObjArgs(execute_py, op, inputs, NULL);
+    PyObject *call_args[2] = {op, inputs};
+    PyObject *r = ct_execute(NULL, call_args, 2, NULL);
     Py_DECREF(inputs);
     return r;
 }
@@ -261,7 +264,7 @@ static PyObject *finish_several(PyObject *op, PyObject *dev, PyObject *out, int 
 
 /* dispatch.binary: see its Python definition, which this follows line by line. */
 PyObject *ct_binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
-                        PyObject *kwnames) {
+                    PyObject *kwnames) {
     if (ct_need_config() < 0) return NULL;
     if (nargs != 3 || kwnames != NULL || (PyTypeObject *)Py_TYPE(args[0]) != f_kernel.cls)
         /* keywords, a wrong count, an OpDef subclass or not an OpDef: the Python binary */
@@ -319,11 +322,11 @@ done:
     return result;
 }
 
-/* dispatch.execute, for what its fast path takes with one output: see execute_py, which this
- * follows. Anything else (an op name, a device scope, mixed devices, a dtype the op must
- * validate, several outputs, a non-dict attrs) is execute_py's. */
+/* dispatch.execute, for what its fast path takes: see execute_py, which this follows.
+ * Anything else (an op name, keywords, a device scope, mixed devices, a dtype the op must
+ * validate, non-tuple inputs, a non-dict attrs) is execute_py's. */
 PyObject *ct_execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
-                         PyObject *kwnames) {
+                     PyObject *kwnames) {
     if (ct_need_config() < 0) return NULL;
     PyObject *op = nargs > 0 ? args[0] : NULL, *inputs = nargs > 1 ? args[1] : NULL;
     PyObject *attrs = nargs > 2 ? args[2] : Py_None;
